@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
+#   make run    the site with a demo clinic on an embedded PostgreSQL, http://127.0.0.1:8000
+#   make test   the whole suite (lint, migrations check, unit, browser) on the same server
+# DATABASE_URL=postgres://... points both at a real server instead.
+
+PYTHON ?= $(shell sh scripts/find-python.sh)
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test manage clean-data
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "No Python 3.11+ found: set PYTHON=/path/to/python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py run
+
+test: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py test $(ARGS)
+
+# make manage ARGS="createsuperuser": any manage.py command on the same database.
+manage: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py manage $(ARGS)
+
+# Removes the embedded database's data (the demo clinic comes back on the next make run).
+clean-data:
+	rm -rf .data/postgres

@@ -1,0 +1,12 @@
+from django.conf import settings
+
+from clinic.selectors import public_locations
+
+
+def clinic(request):
+    # A QuerySet is lazy: pages that never show the footer (admin, API) run no query for it.
+    return {
+        "clinic_name": settings.CLINIC_NAME,
+        "emergency_number": settings.EMERGENCY_NUMBER,
+        "clinic_locations": public_locations(),
+    }

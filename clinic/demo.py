@@ -1,0 +1,73 @@
+"""The demo clinic: idempotent, so `make run` can load it on every start."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from clinic import demo_content
+from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
+from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published password; seed_demo refuses to run outside DEBUG
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+
+
+@transaction.atomic
+def seed_demo_clinic() -> list[DemoLogin]:
+    locations = {
+        row["slug"]: Location.objects.update_or_create(
+            slug=row["slug"], defaults={key: value for key, value in row.items() if key != "slug"}
+        )[0]
+        for row in demo_content.LOCATIONS
+    }
+    services = {
+        row["slug"]: Service.objects.update_or_create(
+            slug=row["slug"], defaults={key: value for key, value in row.items() if key != "slug"}
+        )[0]
+        for row in demo_content.SERVICES
+    }
+    for row in demo_content.CONDITIONS:
+        fields = {key: value for key, value in row.items() if key not in {"slug", "related_services"}}
+        condition, _ = Condition.objects.update_or_create(slug=row["slug"], defaults=fields)
+        condition.related_services.set([services[slug] for slug in row["related_services"]])
+
+    logins = [
+        DemoLogin("admin", "superuser"),
+        DemoLogin("reception", "receptionist (group Reception)"),
+    ]
+    _demo_user("admin", is_staff=True, is_superuser=True)
+    _demo_user("reception", is_staff=True, group=RECEPTION_GROUP, first_name="Rita", last_name="Reception")
+
+    for row in demo_content.PRACTITIONERS:
+        first_name, _, last_name = row["name"].replace("Dr. ", "").partition(" ")
+        user = _demo_user(row["username"], group=PRACTITIONER_GROUP, first_name=first_name, last_name=last_name)
+        fields = {key: value for key, value in row.items() if key not in {"slug", "services", "locations", "username"}}
+        practitioner, _ = Practitioner.objects.update_or_create(slug=row["slug"], defaults={**fields, "user": user})
+        practitioner.locations.set([locations[slug] for slug in row["locations"]])
+        wanted = {services[slug].pk for slug in row["services"]}
+        PractitionerService.objects.filter(practitioner=practitioner).exclude(service_id__in=wanted).delete()
+        PractitionerService.objects.bulk_create(
+            [PractitionerService(practitioner=practitioner, service_id=service_id) for service_id in wanted],
+            ignore_conflicts=True,
+        )
+        logins.append(DemoLogin(row["username"], f"{row['name']}, {row['title']} (group Practitioner)"))
+    return logins
+
+
+def _demo_user(username: str, *, group: str | None = None, is_staff=False, is_superuser=False, **names):
+    user, _ = get_user_model().objects.update_or_create(
+        username=username,
+        defaults={"is_staff": is_staff, "is_superuser": is_superuser, "email": f"{username}@example.com", **names},
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    if group:
+        user.groups.set([Group.objects.get(name=group)])
+    return user

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinic.demo import DEMO_PASSWORD, seed_demo_clinic
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo clinic (locations, team, services, conditions, logins). Idempotent."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates logins with the password 'demo' and refuses to run with DEBUG off. "
+                "Set DEBUG=1 on a development database."
+            )
+        logins = seed_demo_clinic()
+        self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), admin at {settings.SITE_URL}/admin/")
+        for login in logins:
+            self.stdout.write(f"  {login.username:<14} {login.role}")

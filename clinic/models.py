@@ -1,0 +1,171 @@
+"""The catalogue: where the clinic works, who treats, what can be booked, what is treated."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "“%(value)s” is not an IANA time zone. Use a name such as America/New_York or Asia/Kolkata.",
+            params={"value": value},
+        )
+
+
+class ActiveQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class CatalogueEntry(models.Model):
+    """What every public catalogue item has: a name, a URL slug, an order, and a switch to hide it."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    display_order = models.PositiveSmallIntegerField(default=100)
+    is_active = models.BooleanField("active", default=True, help_text="Inactive items are hidden from the site.")
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["display_order", "name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="%(class)s_name_not_empty"),
+            models.CheckConstraint(condition=~Q(slug=""), name="%(class)s_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(CatalogueEntry):
+    address = models.TextField(help_text="Street address as patients should read it; one line per row.")
+    phone = PhoneNumberField(help_text="The number patients call or text for this location.")
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. America/New_York. Appointment times are shown in this zone.",
+    )
+
+    class Meta(CatalogueEntry.Meta):
+        constraints = [
+            *CatalogueEntry.Meta.constraints,
+            models.CheckConstraint(condition=~Q(timezone=""), name="location_timezone_not_empty"),
+        ]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Service(CatalogueEntry):
+    class Kind(models.TextChoices):
+        TREATMENT = "treatment", "Treatment"
+        DISCOVERY_CALL = "discovery_call", "Discovery call"
+
+    class WhoCanBook(models.TextChoices):
+        ANYONE = "anyone", "Anyone"
+        NEW = "new", "New patients only"
+        RETURNING = "returning", "Returning patients only"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TREATMENT)
+    duration_minutes = models.PositiveSmallIntegerField(help_text="Length of the appointment itself.")
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Time kept free after the appointment (notes, cleaning the room)."
+    )
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, help_text="Leave empty for a free service."
+    )
+    who_can_book = models.CharField(max_length=10, choices=WhoCanBook.choices, default=WhoCanBook.ANYONE)
+    short_description = models.CharField(max_length=240)
+    what_to_expect = models.TextField(blank=True)
+    session_guidance = models.TextField(blank=True, help_text="How many sessions patients usually need.")
+    side_effects = models.TextField(blank=True)
+    before_visit_advice = models.TextField(blank=True)
+    after_visit_advice = models.TextField(blank=True)
+    not_suitable_for = models.TextField(blank=True, help_text="Who this service is not suitable for.")
+
+    class Meta(CatalogueEntry.Meta):
+        constraints = [
+            *CatalogueEntry.Meta.constraints,
+            models.CheckConstraint(condition=Q(kind__in=["treatment", "discovery_call"]), name="service_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(who_can_book__in=["anyone", "new", "returning"]), name="service_who_can_book_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480), name="service_duration_5_to_480_min"
+            ),
+            models.CheckConstraint(condition=Q(buffer_after_minutes__lte=240), name="service_buffer_at_most_240_min"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="service_price_not_negative"
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("clinic:service_detail", args=[self.slug])
+
+    @property
+    def is_free(self) -> bool:
+        return self.price is None or self.price == 0
+
+    @property
+    def is_by_phone(self) -> bool:
+        return self.kind == self.Kind.DISCOVERY_CALL
+
+
+class Practitioner(CatalogueEntry):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="practitioner",
+        help_text="The login this practitioner uses to see their own schedule.",
+    )
+    title = models.CharField(max_length=120, help_text="Profession, e.g. Physiotherapist.")
+    credentials = models.CharField(max_length=200, blank=True, help_text="e.g. PT, DPT, certified in dry needling.")
+    bio = models.TextField(blank=True)
+    services = models.ManyToManyField(Service, through="PractitionerService", related_name="practitioners")
+    locations = models.ManyToManyField(Location, related_name="practitioners", blank=True)
+
+    class Meta(CatalogueEntry.Meta):
+        pass
+
+    def get_absolute_url(self) -> str:
+        return reverse("clinic:practitioner_detail", args=[self.slug])
+
+
+class PractitionerService(models.Model):
+    """A practitioner's qualification to deliver a service (dry needling needs its own certification)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="qualifications")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="qualifications")
+
+    class Meta:
+        verbose_name = "qualified service"
+        constraints = [
+            models.UniqueConstraint(fields=["practitioner", "service"], name="practitioner_service_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} — {self.service}"
+
+
+class Condition(CatalogueEntry):
+    summary = models.CharField(max_length=300)
+    body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    related_services = models.ManyToManyField(Service, related_name="conditions", blank=True)
+
+    class Meta(CatalogueEntry.Meta):
+        pass
+
+    def get_absolute_url(self) -> str:
+        return reverse("clinic:condition_detail", args=[self.slug])

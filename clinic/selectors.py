@@ -1,0 +1,52 @@
+"""Read paths for the public catalogue pages.
+
+Each selector returns everything its page shows in a fixed number of queries,
+whatever the size of the catalogue (the page tests assert the bound).
+"""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from clinic.models import Condition, Location, Practitioner, Service
+
+
+def public_locations() -> QuerySet[Location]:
+    return Location.objects.active()
+
+
+def public_services() -> QuerySet[Service]:
+    return Service.objects.active()
+
+
+def public_service(*, slug: str) -> Service:
+    return get_object_or_404(
+        Service.objects.active().prefetch_related(
+            Prefetch("practitioners", queryset=Practitioner.objects.active()),
+            Prefetch("conditions", queryset=Condition.objects.active()),
+        ),
+        slug=slug,
+    )
+
+
+def public_practitioners() -> QuerySet[Practitioner]:
+    return Practitioner.objects.active().prefetch_related(
+        Prefetch("services", queryset=Service.objects.active()),
+        Prefetch("locations", queryset=Location.objects.active()),
+    )
+
+
+def public_practitioner(*, slug: str) -> Practitioner:
+    return get_object_or_404(public_practitioners(), slug=slug)
+
+
+def public_conditions() -> QuerySet[Condition]:
+    return Condition.objects.active()
+
+
+def public_condition(*, slug: str) -> Condition:
+    return get_object_or_404(
+        Condition.objects.active().prefetch_related(
+            Prefetch("related_services", queryset=Service.objects.active()),
+        ),
+        slug=slug,
+    )

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from clinic import views
+
+catalogue_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("services/", views.service_list, name="service_list"),
+        path("services/<slug:slug>/", views.service_detail, name="service_detail"),
+        path("practitioners/", views.practitioner_list, name="practitioner_list"),
+        path("practitioners/<slug:slug>/", views.practitioner_detail, name="practitioner_detail"),
+        path("conditions/", views.condition_list, name="condition_list"),
+        path("conditions/<slug:slug>/", views.condition_detail, name="condition_detail"),
+    ],
+    "clinic",
+)
+
+urlpatterns = [
+    path("", include(catalogue_patterns)),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = f"{settings.CLINIC_NAME}: reception"
+admin.site.site_title = "Clinic admin"
+admin.site.index_title = "Reception desk"

@@ -1,0 +1,66 @@
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from clinic import selectors
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    services = list(selectors.public_services())
+    return render(
+        request,
+        "clinic/home.html",
+        {
+            "services": services,
+            "discovery_call": next((service for service in services if service.is_by_phone), None),
+            "conditions": selectors.public_conditions(),
+        },
+    )
+
+
+@require_safe
+def service_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "clinic/service_list.html", {"services": selectors.public_services()})
+
+
+@require_safe
+def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "clinic/service_detail.html", {"service": selectors.public_service(slug=slug)})
+
+
+@require_safe
+def practitioner_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "clinic/practitioner_list.html", {"practitioners": selectors.public_practitioners()})
+
+
+@require_safe
+def practitioner_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(
+        request, "clinic/practitioner_detail.html", {"practitioner": selectors.public_practitioner(slug=slug)}
+    )
+
+
+@require_safe
+def condition_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "clinic/condition_list.html", {"conditions": selectors.public_conditions()})
+
+
+@require_safe
+def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "clinic/condition_detail.html", {"condition": selectors.public_condition(slug=slug)})
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    # A real round-trip, so a load balancer takes an instance out when its database is gone.
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

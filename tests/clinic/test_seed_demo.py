@@ -1,0 +1,69 @@
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Location, Practitioner, Service, Condition, PractitionerService, get_user_model())
+    }
+
+
+def test_seed_demo_builds_the_demo_clinic_and_is_idempotent(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+    assert first == {
+        "Location": 2,
+        "Practitioner": 4,
+        "Service": 6,
+        "Condition": 10,
+        "PractitionerService": first["PractitionerService"],
+        "User": 2 + 4,
+    }
+    assert Location.objects.filter(timezone="America/New_York").exists()
+    assert set(Service.objects.values_list("duration_minutes", flat=True)) >= {60, 45, 75, 30, 15}
+    discovery = Service.objects.get(kind="discovery_call")
+    assert (discovery.duration_minutes, discovery.price) == (15, None)
+    assert {"sciatica", "piriformis-syndrome"} <= set(Condition.objects.values_list("slug", flat=True))
+    assert "reception" in capsys.readouterr().out
+
+
+def test_demo_practitioners_are_qualified_as_their_professions_allow(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    acupuncturist = Practitioner.objects.get(title__icontains="licensed acupuncturist")
+    offered = set(acupuncturist.services.values_list("slug", flat=True))
+    assert "cupping" in offered
+    assert not any("dry-needling" in slug for slug in offered)
+    chiropractor = Practitioner.objects.get(title__icontains="chiropractor")
+    assert any("dry-needling" in slug for slug in chiropractor.services.values_list("slug", flat=True))
+    assert Practitioner.objects.filter(bio__icontains="herbal").exists()
+
+
+def test_demo_logins_work_with_their_roles(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    admin = authenticate(username="admin", password="demo")
+    reception = authenticate(username="reception", password="demo")
+    assert admin.is_superuser
+    assert reception.is_staff and not reception.is_superuser
+    assert reception.groups.filter(name="Reception").exists()
+    for practitioner in Practitioner.objects.select_related("user"):
+        assert authenticate(username=practitioner.user.username, password="demo") == practitioner.user
+        assert practitioner.user.groups.filter(name="Practitioner").exists()
+        assert not practitioner.user.is_staff
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo")
+    assert Location.objects.count() == 0

@@ -1,0 +1,112 @@
+"""The shared cast: a receptionist, two practitioners, a superuser and an outsider,
+in a small clinic with two locations in different time zones."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
+from tests.factories import (
+    ConditionFactory,
+    LocationFactory,
+    PractitionerFactory,
+    ServiceFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def westerville(db):
+    return LocationFactory(name="Westerville", slug="westerville", timezone="America/New_York")
+
+
+@pytest.fixture
+def calgary(db):
+    return LocationFactory(name="Calgary", slug="calgary", timezone="America/Edmonton", phone="+14035550163")
+
+
+@pytest.fixture
+def dry_needling(db):
+    return ServiceFactory(name="Initial assessment + dry needling", slug="dry-needling-initial", duration_minutes=60)
+
+
+@pytest.fixture
+def acupuncture(db):
+    return ServiceFactory(name="Acupuncture follow-up", slug="acupuncture-follow-up", duration_minutes=60)
+
+
+@pytest.fixture
+def discovery_call(db):
+    return ServiceFactory(
+        name="Free discovery call", slug="free-discovery-call", kind="discovery_call", duration_minutes=15, price=None
+    )
+
+
+@pytest.fixture
+def practitioner_user(db):
+    user = UserFactory(username="maya")
+    user.groups.add(Group.objects.get(name=PRACTITIONER_GROUP))
+    return user
+
+
+@pytest.fixture
+def other_practitioner_user(db):
+    user = UserFactory(username="okafor")
+    user.groups.add(Group.objects.get(name=PRACTITIONER_GROUP))
+    return user
+
+
+@pytest.fixture
+def physio(practitioner_user, dry_needling, discovery_call, westerville):
+    return PractitionerFactory(
+        name="Maya Lindqvist",
+        slug="maya-lindqvist",
+        user=practitioner_user,
+        services=[dry_needling, discovery_call],
+        locations=[westerville],
+    )
+
+
+@pytest.fixture
+def acupuncturist(other_practitioner_user, acupuncture, westerville, calgary):
+    return PractitionerFactory(
+        name="Sofia Marchetti",
+        slug="sofia-marchetti",
+        title="Licensed Acupuncturist",
+        credentials="L.Ac.",
+        user=other_practitioner_user,
+        services=[acupuncture],
+        locations=[westerville, calgary],
+    )
+
+
+@pytest.fixture
+def sciatica(dry_needling, acupuncture):
+    return ConditionFactory(name="Sciatica", slug="sciatica", related_services=[dry_needling, acupuncture])
+
+
+@pytest.fixture
+def catalogue(westerville, calgary, dry_needling, acupuncture, discovery_call, physio, acupuncturist, sciatica):
+    """The whole small clinic, for page tests."""
+    return {
+        "locations": [westerville, calgary],
+        "services": [dry_needling, acupuncture, discovery_call],
+        "practitioners": [physio, acupuncturist],
+        "conditions": [sciatica],
+    }
+
+
+@pytest.fixture
+def receptionist(db):
+    user = UserFactory(username="reception", is_staff=True)
+    user.groups.add(Group.objects.get(name=RECEPTION_GROUP))
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="owner", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")

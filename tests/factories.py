@@ -1,7 +1,13 @@
+from datetime import date, timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from booking.models import Appointment
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
+from patients.models import ConsentText, Patient
+from patients.services import PatientDetails
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -74,3 +80,42 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     def related_services(self, create, extracted, **kwargs):
         if extracted:
             self.related_services.set(extracted)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    first_name = "Ada"
+    last_name = factory.Sequence(lambda n: f"Patient{n}")
+    email = factory.Sequence(lambda n: f"patient{n}@example.com")
+    phone = "+16145550100"
+    date_of_birth = date(1980, 5, 17)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """Writes a row directly, behind book_appointment's back: for constraint tests and fixtures."""
+
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    practitioner = factory.SubFactory(PractitionerFactory)
+    location = factory.SubFactory(LocationFactory)
+    service = factory.SubFactory(ServiceFactory)
+    start = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    end = factory.LazyAttribute(lambda appointment: appointment.start + timedelta(minutes=45))
+    blocked_until = factory.LazyAttribute(lambda appointment: appointment.end + timedelta(minutes=15))
+    consent = factory.LazyFunction(lambda: ConsentText.objects.latest())
+    consented_at = factory.LazyFunction(timezone.now)
+
+
+def patient_details(n: int = 0, **changes) -> PatientDetails:
+    fields = {
+        "first_name": "Ada",
+        "last_name": f"Lovelace{n}",
+        "email": f"ada{n}@example.com",
+        "phone": "+16145550100",
+        "date_of_birth": date(1980, 1, 1 + n % 28),
+    }
+    return PatientDetails(**{**fields, **changes})

@@ -1,0 +1,275 @@
+"""Where availability is computed: the one engine every booking path uses.
+
+`free_slots` is a pure function of the rules, time off, existing appointments, the
+service, the window and the time zone, so it can be tested exhaustively without a
+database. `available_slots` gathers its inputs in a fixed number of batched queries
+(four, whatever the window or the number of appointments) and calls it.
+
+Time zones: working hours are wall-clock times at the location, so each day's ranges
+are turned into UTC instants for that day's own offset; across a DST change the same
+09:00-17:00 is a different UTC range on each side, and a day's candidates are stepped
+in absolute time from a start aligned to the step in local time.
+"""
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from booking.models import Appointment, TimeOff, WorkingHours
+from clinic.models import Location, Practitioner, Service
+
+MAX_WINDOW_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # aware, UTC
+    end: datetime  # start + the service's duration
+    practitioner_id: int
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    practitioner_id: int
+    weekday: int  # Monday = 0
+    start_time: time
+    end_time: time
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    def applies_on(self, day: date) -> bool:
+        return (
+            day.weekday() == self.weekday
+            and (self.effective_from is None or self.effective_from <= day)
+            and (self.effective_to is None or day <= self.effective_to)
+        )
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    min_notice: timedelta
+    horizon: timedelta
+    step: timedelta
+
+    @classmethod
+    def from_settings(cls) -> "BookingRules":
+        return cls(
+            min_notice=timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES),
+            horizon=timedelta(days=settings.BOOKING_HORIZON_DAYS),
+            step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
+        )
+
+
+class _Timeline:
+    """Merged, sorted busy intervals: "does [start, end) touch any of them?" in O(log n)."""
+
+    def __init__(self, intervals: Iterable[Interval]):
+        merged: list[list[datetime]] = []
+        for interval in sorted(intervals, key=lambda item: item.start):
+            if merged and interval.start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], interval.end)
+            else:
+                merged.append([interval.start, interval.end])
+        self._starts = [start for start, _ in merged]
+        self._ends = [end for _, end in merged]
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        index = bisect.bisect_right(self._starts, start) - 1
+        if index >= 0 and self._ends[index] > start:
+            return False
+        following = index + 1
+        return not (following < len(self._starts) and self._starts[following] < end)
+
+
+def local_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time on a day. In a spring-forward gap the
+    earlier offset applies (02:30 that does not exist becomes 03:30 local); in a
+    fall-back overlap the first occurrence is taken (fold=0)."""
+    return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC)
+
+
+def _first_on_local_grid(instant: datetime, zone: ZoneInfo, step_minutes: int) -> datetime:
+    """The first instant at or after `instant` whose local time is a multiple of the step.
+
+    Aligning by the local clock of the opening time alone is wrong on a fall-back night
+    (opening at 01:50 EDT, the next grid time is 01:00 EST, ten real minutes later).
+    Stepping on from there in real time stays on the grid because offsets change by
+    whole hours and the step divides an hour (settings enforce it); half-hour-offset
+    zones such as Asia/Kolkata are aligned here, in local time.
+    """
+    local = instant.astimezone(zone)
+    past = (local.minute % step_minutes) * 60 + local.second
+    if past == 0 and local.microsecond == 0:
+        return instant
+    return instant - timedelta(seconds=past, microseconds=local.microsecond) + timedelta(minutes=step_minutes)
+
+
+def free_slots(
+    *,
+    duration: timedelta,
+    buffer_after: timedelta,
+    weekly_hours: Sequence[WeeklyHours],
+    time_off: Iterable[tuple[int | None, Interval]],
+    appointments: Iterable[tuple[int, Interval]],
+    first_day: date,
+    last_day: date,
+    zone: ZoneInfo,
+    now: datetime,
+    rules: BookingRules,
+) -> list[Slot]:
+    """Every (start, practitioner) free for a new appointment, sorted by start.
+
+    - `weekly_hours`: the practitioners' hours at this location; only they are considered.
+    - `time_off`: (practitioner id, interval), or (None, interval) for the whole location closed.
+      The appointment itself must not touch it; its buffer may (cleaning up before a break is fine).
+    - `appointments`: (practitioner id, [start, end + buffer)) of live appointments anywhere.
+      The new appointment plus its own buffer must not touch them: this is the same rule as
+      the database's exclusion constraint, so every slot offered can be inserted.
+    """
+    earliest = now + rules.min_notice
+    latest = now + rules.horizon
+    step_minutes = int(rules.step.total_seconds() // 60)
+
+    closures = [interval for practitioner_id, interval in time_off if practitioner_id is None]
+    away: dict[int, list[Interval]] = defaultdict(list)
+    for practitioner_id, interval in time_off:
+        if practitioner_id is not None:
+            away[practitioner_id].append(interval)
+    booked: dict[int, list[Interval]] = defaultdict(list)
+    for practitioner_id, interval in appointments:
+        booked[practitioner_id].append(interval)
+
+    practitioner_ids = {hours.practitioner_id for hours in weekly_hours}
+    unavailable = {pid: _Timeline([*closures, *away[pid]]) for pid in practitioner_ids}
+    busy = {pid: _Timeline(booked[pid]) for pid in practitioner_ids}
+
+    found: set[Slot] = set()
+    day = first_day
+    while day <= last_day:
+        for hours in weekly_hours:
+            if not hours.applies_on(day):
+                continue
+            range_end = local_instant(day, hours.end_time, zone)
+            start = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, step_minutes)
+            pid = hours.practitioner_id
+            while start + duration <= range_end:
+                end = start + duration
+                if (
+                    earliest <= start <= latest
+                    and unavailable[pid].is_free(start, end)
+                    and busy[pid].is_free(start, end + buffer_after)
+                ):
+                    found.add(Slot(start=start, end=end, practitioner_id=pid))
+                start += rules.step
+        day += timedelta(days=1)
+    return sorted(found, key=lambda slot: (slot.start, slot.practitioner_id))
+
+
+def one_per_start(slots: Iterable[Slot], preference: Sequence[int]) -> list[Slot]:
+    """For "any practitioner": one slot per start time, the first free practitioner in `preference`."""
+    rank = {pid: position for position, pid in enumerate(preference)}
+    best: dict[datetime, Slot] = {}
+    for slot in slots:
+        current = best.get(slot.start)
+        if current is None or rank[slot.practitioner_id] < rank[current.practitioner_id]:
+            best[slot.start] = slot
+    return [best[start] for start in sorted(best)]
+
+
+def bookable_practitioners(*, service: Service, location: Location, practitioner: Practitioner | None = None):
+    """Active practitioners at the location qualified for the service, in the clinic's order."""
+    queryset = Practitioner.objects.active().filter(locations=location, qualifications__service=service)
+    if practitioner is not None:
+        queryset = queryset.filter(pk=practitioner.pk)
+    return queryset.distinct().order_by("display_order", "name", "pk")
+
+
+def available_slots(
+    *,
+    service: Service,
+    location: Location,
+    practitioner: Practitioner | None,
+    first_day: date,
+    last_day: date,
+    now: datetime | None = None,
+    practitioner_ids: Sequence[int] | None = None,
+) -> list[Slot]:
+    """Free slots for a service at a location, for one practitioner or anyone qualified.
+
+    With practitioner=None ("anyone") there is one slot per start time. Days are the
+    location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Four queries; three
+    when `practitioner_ids` is given (book_appointment passes the ids it has locked).
+    """
+    if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
+        raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
+    now = now or timezone.now()
+    zone = location.zone
+    if practitioner_ids is None:
+        practitioner_ids = list(
+            bookable_practitioners(service=service, location=location, practitioner=practitioner).values_list(
+                "pk", flat=True
+            )
+        )
+    if not practitioner_ids:
+        return []
+
+    window_start = local_instant(first_day, time(0), zone)
+    # Slots may run past midnight of the last day only by the service's length and buffer.
+    window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
+
+    weekly_hours = [
+        WeeklyHours(
+            practitioner_id=row.practitioner_id,
+            weekday=row.weekday,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+        )
+        for row in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location=location)
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=last_day))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first_day))
+    ]
+    time_off = [
+        (row.practitioner_id, Interval(row.start, row.end))
+        for row in TimeOff.objects.filter(
+            Q(practitioner_id__in=practitioner_ids) | Q(location=location, practitioner__isnull=True)
+        )
+        .filter(start__lt=window_end, end__gt=window_start)
+        .only("practitioner_id", "location_id", "start", "end")
+    ]
+    appointments = [
+        (practitioner_id, Interval(start, blocked_until))
+        for practitioner_id, start, blocked_until in Appointment.objects.live()
+        .filter(practitioner_id__in=practitioner_ids)
+        .overlapping(window_start, window_end)
+        .values_list("practitioner_id", "start", "blocked_until")
+    ]
+    slots = free_slots(
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        weekly_hours=weekly_hours,
+        time_off=time_off,
+        appointments=appointments,
+        first_day=first_day,
+        last_day=last_day,
+        zone=zone,
+        now=now,
+        rules=BookingRules.from_settings(),
+    )
+    if practitioner is None:
+        return one_per_start(slots, preference=practitioner_ids)
+    return slots

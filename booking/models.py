@@ -1,0 +1,187 @@
+"""Schedules and appointments. Times are stored in UTC; rules are in the location's local time."""
+
+import secrets
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils import timezone
+
+from clinic.models import Location, Practitioner, Service
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = models.DateTimeField()  # only used inside the exclusion constraint
+
+
+class WorkingHours(models.Model):
+    """One weekly range of a practitioner at a location, in the location's wall-clock time."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    effective_from = models.DateField(null=True, blank=True, help_text="Empty: since always.")
+    effective_to = models.DateField(null=True, blank=True, help_text="Empty: until further notice. Inclusive.")
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["practitioner", "location", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="working_hours_start_before_end"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday_valid"),
+            models.CheckConstraint(
+                condition=Q(effective_from__isnull=True)
+                | Q(effective_to__isnull=True)
+                | Q(effective_from__lte=F("effective_to")),
+                name="working_hours_effective_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} at {self.location}: {self.get_weekday_display()} {self.start_time}–{self.end_time}"
+
+
+class TimeOff(models.Model):
+    """A practitioner away, or a whole location closed, from start to end (UTC instants)."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.CASCADE, related_name="time_off"
+    )
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, related_name="closures")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="time_off_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(practitioner__isnull=False) | Q(location__isnull=False),
+                name="time_off_for_practitioner_or_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.practitioner or self.location
+        return f"{who} off {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} UTC"
+
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
+
+
+def new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+    return f"{code[:3]}-{code[3:]}"
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(status__in=Appointment.LIVE_STATUSES)
+
+    def overlapping(self, start, end):
+        return self.filter(start__lt=end, blocked_until__gt=start)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        ARRIVED = "arrived", "Arrived"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        PHONE = "phone", "Phone"
+        WALK_IN = "walk_in", "Walk-in"
+
+    # Appointments that hold the practitioner's time. A no-show's time has passed, and a
+    # cancelled one's is free again; both stay as rows for the record.
+    LIVE_STATUSES = [Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED]
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_until = models.DateTimeField(
+        help_text="End plus the service's buffer: the practitioner is busy until then."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
+    reference = models.CharField(max_length=8, unique=True, default=new_reference, editable=False)
+    manage_token = models.CharField(max_length=64, unique=True, default=new_manage_token, editable=False)
+    consent = models.ForeignKey("patients.ConsentText", on_delete=models.PROTECT, related_name="appointments")
+    consented_at = models.DateTimeField()
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["practitioner", "start"], name="appointment_practitioner_start"),
+            models.Index(fields=["location", "start"], name="appointment_location_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="appointment_start_before_end"),
+            models.CheckConstraint(condition=Q(end__lte=F("blocked_until")), name="appointment_buffer_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["confirmed", "arrived", "completed", "cancelled", "no_show"]),
+                name="appointment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["online", "phone", "walk_in"]), name="appointment_source_valid"
+            ),
+            # The backstop against double booking, whatever code path writes: no two live
+            # appointments of one practitioner may overlap, buffers included. Needs btree_gist
+            # for the "=" on practitioner inside a GiST index.
+            ExclusionConstraint(
+                name="appointment_no_overlap_per_practitioner",
+                expressions=[
+                    ("practitioner", RangeOperators.EQUAL),
+                    (TsTzRange("start", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["confirmed", "arrived", "completed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.service} with {self.practitioner} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.start, self.location.zone)
+
+    @property
+    def local_end(self):
+        return timezone.localtime(self.end, self.location.zone)

@@ -206,12 +206,14 @@ def available_slots(
     last_day: date,
     now: datetime | None = None,
     practitioner_ids: Sequence[int] | None = None,
+    ignoring_appointment_id: int | None = None,
 ) -> list[Slot]:
     """Free slots for a service at a location, for one practitioner or anyone qualified.
 
     With practitioner=None ("anyone") there is one slot per start time. Days are the
     location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Four queries; three
     when `practitioner_ids` is given (book_appointment passes the ids it has locked).
+    `ignoring_appointment_id`: an appointment being moved does not block its own new time.
     """
     if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
         raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
@@ -255,6 +257,7 @@ def available_slots(
         (practitioner_id, Interval(start, blocked_until))
         for practitioner_id, start, blocked_until in Appointment.objects.live()
         .filter(practitioner_id__in=practitioner_ids)
+        .exclude(pk=ignoring_appointment_id)
         .overlapping(window_start, window_end)
         .values_list("practitioner_id", "start", "blocked_until")
     ]

@@ -7,6 +7,7 @@ from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from clinic.models import Location, Practitioner, Service
 
@@ -141,6 +142,8 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AppointmentQuerySet.as_manager()
+    # Every change, with who made it and when. The manage token is a credential: not copied.
+    history = HistoricalRecords(excluded_fields=["manage_token"])
 
     class Meta:
         ordering = ["start"]

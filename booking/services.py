@@ -9,6 +9,7 @@ writer that skips this path; its IntegrityError becomes the same domain error.
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -68,84 +69,171 @@ def book_appointment(
         raise BookingError("consent_required", "Please read and agree to the treatment consent to book.")
 
     now = now or timezone.now()
-    with transaction.atomic():
-        patient, _ = find_or_create_patient(details=patient_details)
-        if service.who_can_book == Service.WhoCanBook.RETURNING and not _has_visited(patient, before=start):
-            raise BookingError(
-                "initial_assessment_required",
-                "Please book an initial assessment first: follow-up visits are for returning patients.",
-            )
-
-        # Lock the candidates' rows: concurrent bookings for the same practitioner queue here.
-        candidate_ids = list(
-            bookable_practitioners(service=service, location=location, practitioner=practitioner).values_list(
-                "pk", flat=True
-            )
-        )
-        locked_ids = set(
-            Practitioner.objects.select_for_update()
-            .filter(pk__in=candidate_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        candidate_ids = [pk for pk in candidate_ids if pk in locked_ids]  # keep the clinic's preference order
-        local_day = timezone.localtime(start, location.zone).date()
-        free = [
-            slot
-            for slot in available_slots(
+    # A unique-reference clash (1 in 27 billion) retries the whole transaction.
+    for _attempt in range(3):
+        try:
+            return _book_in_transaction(
                 service=service,
                 location=location,
-                practitioner=None,
-                first_day=local_day,
-                last_day=local_day,
+                practitioner=practitioner,
+                start=start,
+                patient_details=patient_details,
+                screening=screening,
+                source=source,
                 now=now,
-                practitioner_ids=candidate_ids,
             )
-            if slot.start == start
-        ]
-        # available_slots(practitioner=None) gives one slot per start, the first free
-        # practitioner in the clinic's order: exactly the "any practitioner" choice.
-        if not free:
-            raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
-        chosen = free[0]
-        appointment = _insert_appointment(
-            patient=patient,
-            practitioner_id=chosen.practitioner_id,
-            location=location,
-            service=service,
-            start=chosen.start,
-            end=chosen.end,
-            blocked_until=chosen.end + timedelta(minutes=service.buffer_after_minutes),
-            source=source,
-            consent=current_consent(),
-            consented_at=now,
-        )
-        Screening.objects.create(
-            appointment=appointment,
-            pregnant=screening.pregnant,
-            blood_thinners=screening.blood_thinners,
-            bleeding_disorder=screening.bleeding_disorder,
-            needle_fear=screening.needle_fear,
-            needled_before=screening.needled_before,
-            previous_needling_notes=screening.previous_needling_notes,
-            other_conditions=screening.other_conditions,
-        )
-    return appointment
-
-
-def _insert_appointment(**fields) -> Appointment:
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Appointment.objects.create(**fields)
         except IntegrityError as error:
+            # The constraint is the backstop for writers that skip the lock below.
             if "appointment_no_overlap_per_practitioner" in str(error):
                 raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
             if "appointment_reference_key" not in str(error):
                 raise
-            # Two bookings drew the same 7-character reference (1 in 27 billion): draw again.
     raise RuntimeError("Could not draw a unique booking reference")
+
+
+@transaction.atomic
+def _book_in_transaction(
+    *, service, location, practitioner, start, patient_details, screening, source, now
+) -> Appointment:
+    patient = find_or_create_patient(details=patient_details)
+    if service.who_can_book == Service.WhoCanBook.RETURNING and not _has_visited(patient, before=start):
+        raise BookingError(
+            "initial_assessment_required",
+            "Please book an initial assessment first: follow-up visits are for returning patients.",
+        )
+
+    # Lock the candidates' rows (in id order, so two bookings never deadlock): concurrent
+    # bookings for the same practitioner queue here, then each re-checks the time below.
+    candidates = sorted(
+        Practitioner.objects.select_for_update()
+        .filter(
+            pk__in=bookable_practitioners(service=service, location=location, practitioner=practitioner).values("pk")
+        )
+        .order_by("pk")
+        .only("pk", "display_order", "name"),
+        key=lambda candidate: (candidate.display_order, candidate.name, candidate.pk),
+    )
+    local_day = timezone.localtime(start, location.zone).date()
+    # practitioner=None gives one slot per start: the first free candidate in the clinic's
+    # order, which is exactly the "any practitioner" choice (and the only one otherwise).
+    free = [
+        slot
+        for slot in available_slots(
+            service=service,
+            location=location,
+            practitioner=None,
+            first_day=local_day,
+            last_day=local_day,
+            now=now,
+            practitioner_ids=[candidate.pk for candidate in candidates],
+        )
+        if slot.start == start
+    ]
+    if not free:
+        raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
+    chosen = free[0]
+    appointment = Appointment.objects.create(
+        patient=patient,
+        practitioner_id=chosen.practitioner_id,
+        location=location,
+        service=service,
+        start=chosen.start,
+        end=chosen.end,
+        blocked_until=chosen.end + timedelta(minutes=service.buffer_after_minutes),
+        source=source,
+        consent=current_consent(),
+        consented_at=now,
+    )
+    Screening.objects.create(
+        appointment=appointment,
+        pregnant=screening.pregnant,
+        blood_thinners=screening.blood_thinners,
+        bleeding_disorder=screening.bleeding_disorder,
+        needle_fear=screening.needle_fear,
+        needled_before=screening.needled_before,
+        previous_needling_notes=screening.previous_needling_notes,
+        other_conditions=screening.other_conditions,
+    )
+    return appointment
 
 
 def _has_visited(patient, *, before: datetime) -> bool:
     return patient.appointments.filter(start__lt=before, status__in=Appointment.LIVE_STATUSES).exists()
+
+
+def cancellation_deadline(appointment: Appointment) -> datetime:
+    return appointment.start - timedelta(hours=settings.BOOKING_CANCELLATION_WINDOW_HOURS)
+
+
+def patient_may_change(appointment: Appointment, *, now: datetime | None = None) -> bool:
+    """Patients may cancel or move a confirmed appointment until the cancellation window."""
+    now = now or timezone.now()
+    return appointment.status == Appointment.Status.CONFIRMED and now < cancellation_deadline(appointment)
+
+
+TOO_LATE_MESSAGE = (
+    "Appointments can be changed online until {hours} hours before they start. Please call the clinic and we will help."
+)
+
+
+def _lock_for_patient_change(appointment: Appointment, *, by_patient: bool, now: datetime) -> Appointment:
+    locked = Appointment.objects.select_for_update().select_related("location", "service").get(pk=appointment.pk)
+    if locked.status != Appointment.Status.CONFIRMED:
+        raise BookingError("not_changeable", f"This appointment is {locked.get_status_display().lower()}.")
+    if by_patient and not patient_may_change(locked, now=now):
+        raise BookingError("too_late", TOO_LATE_MESSAGE.format(hours=settings.BOOKING_CANCELLATION_WINDOW_HOURS))
+    return locked
+
+
+def cancel_appointment(
+    *, appointment: Appointment, reason: str = "", by_patient: bool, now: datetime | None = None
+) -> Appointment:
+    """Cancel (a state, never a delete). Patients only until the cancellation window; staff any time."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
+        locked.status = Appointment.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.cancellation_reason = reason.strip()[:500]
+        locked._change_reason = "cancelled by patient" if by_patient else "cancelled by staff"
+        locked.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    return locked
+
+
+def reschedule_appointment(
+    *, appointment: Appointment, new_start: datetime, by_patient: bool, now: datetime | None = None
+) -> Appointment:
+    """Move to another free start with the same practitioner, through the same engine and locks."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
+        Practitioner.objects.select_for_update().filter(pk=locked.practitioner_id).first()
+        local_day = timezone.localtime(new_start, locked.location.zone).date()
+        free = [
+            slot
+            for slot in available_slots(
+                service=locked.service,
+                location=locked.location,
+                practitioner=locked.practitioner,
+                first_day=local_day,
+                last_day=local_day,
+                now=now,
+                practitioner_ids=[locked.practitioner_id],
+                ignoring_appointment_id=locked.pk,
+            )
+            if slot.start == new_start
+        ]
+        if not free:
+            raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
+        locked.start = free[0].start
+        locked.end = free[0].end
+        locked.blocked_until = free[0].end + timedelta(minutes=locked.service.buffer_after_minutes)
+        locked._change_reason = "rescheduled by patient" if by_patient else "rescheduled by staff"
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["start", "end", "blocked_until", "updated_at"])
+        except IntegrityError as error:
+            if "appointment_no_overlap_per_practitioner" in str(error):
+                raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
+            raise
+    return locked

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from booking.models import WorkingHours
 from clinic import demo_content
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
@@ -57,8 +58,20 @@ def seed_demo_clinic() -> list[DemoLogin]:
             [PractitionerService(practitioner=practitioner, service_id=service_id) for service_id in wanted],
             ignore_conflicts=True,
         )
+        _demo_working_hours(practitioner, [locations[slug] for slug in row["locations"]])
         logins.append(DemoLogin(row["username"], f"{row['name']}, {row['title']} (group Practitioner)"))
     return logins
+
+
+def _demo_working_hours(practitioner: Practitioner, locations: list[Location]) -> None:
+    """Weekdays 09:00-12:30 and 13:30-17:00; someone at two places splits the week between them."""
+    WorkingHours.objects.filter(practitioner=practitioner).delete()
+    for weekday in range(5):
+        location = locations[weekday % len(locations)]
+        for start, end in (("09:00", "12:30"), ("13:30", "17:00")):
+            WorkingHours.objects.create(
+                practitioner=practitioner, location=location, weekday=weekday, start_time=start, end_time=end
+            )
 
 
 def _demo_user(username: str, *, group: str | None = None, is_staff=False, is_superuser=False, **names):

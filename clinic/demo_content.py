@@ -293,6 +293,7 @@ SERVICES = [
     },
     {
         "slug": "cupping",
+        "uses_needles": False,
         "name": "Cupping",
         "kind": "treatment",
         "duration_minutes": 30,
@@ -352,6 +353,7 @@ SERVICES = [
     },
     {
         "slug": "free-discovery-call",
+        "uses_needles": False,
         "name": "Free discovery call",
         "kind": "discovery_call",
         "duration_minutes": 15,

@@ -85,6 +85,9 @@ class Service(CatalogueEntry):
         max_digits=8, decimal_places=2, null=True, blank=True, help_text="Leave empty for a free service."
     )
     who_can_book = models.CharField(max_length=10, choices=WhoCanBook.choices, default=WhoCanBook.ANYONE)
+    uses_needles = models.BooleanField(
+        default=True, help_text="Untick for needle-free services (e.g. cupping), offered to needle-fearful patients."
+    )
     short_description = models.CharField(max_length=240)
     what_to_expect = models.TextField(blank=True)
     session_guidance = models.TextField(blank=True, help_text="How many sessions patients usually need.")

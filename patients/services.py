@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import IntegrityError, transaction
-
 from patients.models import ConsentText, Patient
 
 RED_FLAGS = {
@@ -37,31 +35,28 @@ class ScreeningAnswers:
     red_flags: frozenset[str] = frozenset()
 
 
-def find_or_create_patient(*, details: PatientDetails) -> tuple[Patient, bool]:
-    """The patient with this email and date of birth, or a new one. Returns (patient, created).
+def find_or_create_patient(*, details: PatientDetails) -> Patient:
+    """The patient with this email and date of birth, or a new one.
 
+    INSERT ... ON CONFLICT DO NOTHING on patient_email_dob_unique, then read the row:
+    two simultaneous first bookings end with one patient, and no savepoint is needed.
     A returning patient's stored name and phone are not overwritten from a public form:
     knowing someone's email and birthday must not let a stranger change their record.
     """
     email = details.email.strip()
-    existing = Patient.objects.filter(email__iexact=email, date_of_birth=details.date_of_birth).first()
-    if existing:
-        return existing, False
-    try:
-        with transaction.atomic():
-            return (
-                Patient.objects.create(
-                    first_name=details.first_name.strip(),
-                    last_name=details.last_name.strip(),
-                    email=email,
-                    phone=details.phone,
-                    date_of_birth=details.date_of_birth,
-                ),
-                True,
+    Patient.objects.bulk_create(
+        [
+            Patient(
+                first_name=details.first_name.strip(),
+                last_name=details.last_name.strip(),
+                email=email,
+                phone=details.phone,
+                date_of_birth=details.date_of_birth,
             )
-    except IntegrityError:
-        # Another booking created the same patient a moment ago (patient_email_dob_unique).
-        return Patient.objects.get(email__iexact=email, date_of_birth=details.date_of_birth), False
+        ],
+        ignore_conflicts=True,
+    )
+    return Patient.objects.get(email__iexact=email, date_of_birth=details.date_of_birth)
 
 
 def current_consent() -> ConsentText:

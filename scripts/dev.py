@@ -61,6 +61,8 @@ def run() -> int:
     print("  The site: http://127.0.0.1:8000/   (Ctrl-C stops the site and the database)\n", flush=True)
     processes = [
         subprocess.Popen([PYTHON, "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env),
+        # The worker that sends emails (printed to this console in development).
+        subprocess.Popen([PYTHON, "manage.py", "send_due_notifications", "--loop"], cwd=ROOT, env=env),
     ]
     try:
         for process in processes:

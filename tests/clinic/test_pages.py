@@ -13,7 +13,7 @@ def test_home_names_the_three_therapies_and_both_calls_to_action(client, catalog
     assert "Initial assessment + dry needling" in page
     assert "Acupuncture follow-up" in page
     assert "Book now" in page
-    assert 'href="/services/free-discovery-call/">Free discovery call' in page
+    assert 'href="/book/?service=free-discovery-call">Free discovery call' in page
     assert "Sciatica" in page
 
 

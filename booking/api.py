@@ -1,0 +1,3 @@
+"""JSON API v1 (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,167 @@
+"""Read paths of the booking pages: the wizard's choices, days of free times, a booking by its link."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners
+from booking.models import Appointment
+from clinic.models import Location, Practitioner, PractitionerService, Service
+
+ANYONE = "any"
+
+
+@dataclass
+class Choice:
+    """What the patient has picked so far in the wizard; invalid picks are dropped."""
+
+    service: Service | None = None
+    location: Location | None = None
+    practitioner: Practitioner | None = None  # None with practitioner_chosen: anyone
+    practitioner_chosen: bool = False
+
+    @property
+    def service_slug(self) -> str:
+        return self.service.slug if self.service else ""
+
+    @property
+    def location_slug(self) -> str:
+        return self.location.slug if self.location else ""
+
+    @property
+    def practitioner_slug(self) -> str:
+        if not self.practitioner_chosen:
+            return ""
+        return self.practitioner.slug if self.practitioner else ANYONE
+
+    def params(self, **extra) -> dict:
+        return {
+            "service": self.service_slug,
+            "location": self.location_slug,
+            "practitioner": self.practitioner_slug,
+            **extra,
+        }
+
+
+@dataclass
+class Day:
+    date: date
+    slots: list[Slot] = field(default_factory=list)
+
+
+def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
+    choice = Choice()
+    choice.service = bookable_services().filter(slug=service).first() if service else None
+    if choice.service is None:
+        return choice
+    choice.location = locations_offering(choice.service).filter(slug=location).first() if location else None
+    if choice.location is None:
+        return choice
+    if practitioner == ANYONE:
+        choice.practitioner_chosen = True
+    elif practitioner:
+        choice.practitioner = practitioners_for(choice.service, choice.location).filter(slug=practitioner).first()
+        choice.practitioner_chosen = choice.practitioner is not None
+    return choice
+
+
+def bookable_services() -> QuerySet[Service]:
+    return Service.objects.active().filter(
+        Exists(
+            PractitionerService.objects.filter(
+                service=OuterRef("pk"), practitioner__is_active=True, practitioner__locations__is_active=True
+            )
+        )
+    )
+
+
+def locations_offering(service: Service) -> QuerySet[Location]:
+    return Location.objects.active().filter(
+        Exists(Practitioner.objects.active().filter(locations=OuterRef("pk"), qualifications__service=service))
+    )
+
+
+def practitioners_for(service: Service, location: Location) -> QuerySet[Practitioner]:
+    return bookable_practitioners(service=service, location=location)
+
+
+def needle_free_services() -> QuerySet[Service]:
+    return bookable_services().filter(kind=Service.Kind.TREATMENT, uses_needles=False)
+
+
+def new_patient_services() -> QuerySet[Service]:
+    return bookable_services().filter(who_can_book=Service.WhoCanBook.NEW)
+
+
+def parse_start(raw: str) -> datetime | None:
+    """An ISO 8601 instant with an offset, in UTC; None for anything else."""
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def group_by_local_day(slots: list[Slot], location: Location, first_day: date, days: int) -> list[Day]:
+    by_day = {first_day + timedelta(days=offset): Day(first_day + timedelta(days=offset)) for offset in range(days)}
+    for slot in slots:
+        local_day = timezone.localtime(slot.start, location.zone).date()
+        if local_day in by_day:
+            by_day[local_day].slots.append(slot)
+    return list(by_day.values())
+
+
+def days_with_slots(*, choice: Choice, first_day: date, days: int) -> list[Day]:
+    slots = available_slots(
+        service=choice.service,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        first_day=first_day,
+        last_day=first_day + timedelta(days=days - 1),
+    )
+    return group_by_local_day(slots, choice.location, first_day, days)
+
+
+def next_free_slot(*, choice: Choice, after: date) -> Slot | None:
+    today = timezone.localtime(timezone.now(), choice.location.zone).date()
+    last_day = min(after + timedelta(days=MAX_WINDOW_DAYS - 1), today + timedelta(days=settings.BOOKING_HORIZON_DAYS))
+    if last_day < after:
+        return None
+    slots = available_slots(
+        service=choice.service,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        first_day=after,
+        last_day=last_day,
+    )
+    return slots[0] if slots else None
+
+
+def nearest_slots(*, choice: Choice, around: datetime, count: int = 6) -> list[Slot]:
+    """Free times closest to one that was just taken: the same day first, then the next days."""
+    local_day = timezone.localtime(around, choice.location.zone).date()
+    today = timezone.localtime(timezone.now(), choice.location.zone).date()
+    first_day = max(today, local_day - timedelta(days=3))
+    slots = available_slots(
+        service=choice.service,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        first_day=first_day,
+        last_day=first_day + timedelta(days=13),
+    )
+    return sorted(sorted(slots, key=lambda slot: abs(slot.start - around))[:count], key=lambda slot: slot.start)
+
+
+def appointment_by_token(token: str) -> Appointment | None:
+    if not token or len(token) > 64:
+        return None
+    return (
+        Appointment.objects.select_related("service", "location", "practitioner", "patient")
+        .filter(manage_token=token)
+        .first()
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from booking import views
+
+app_name = "booking"
+
+urlpatterns = [
+    path("book/", views.start, name="start"),
+    path("book/details/", views.details, name="details"),
+    path("appointments/<str:token>/", views.manage, name="manage"),
+    path("appointments/<str:token>/calendar.ics", views.calendar_file, name="calendar"),
+    path("appointments/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<str:token>/reschedule/", views.reschedule, name="reschedule"),
+]

@@ -1,0 +1,238 @@
+"""The patient's booking wizard and manage page. Thin: look up, validate, call a service, render.
+
+The wizard works without JavaScript: each step is a GET page whose links carry the
+choices so far (service, location, practitioner, start: no health data) in the query
+string; only the final details form is a POST.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_safe
+
+from booking import selectors
+from booking.availability import MAX_WINDOW_DAYS, available_slots
+from booking.calendar import appointment_ics
+from booking.forms import PatientDetailsForm, ScreeningForm
+from booking.models import Appointment
+from booking.services import (
+    BookingError,
+    book_appointment,
+    cancel_appointment,
+    patient_may_change,
+    reschedule_appointment,
+)
+from patients.services import current_consent
+
+DAYS_SHOWN = 7
+ANYONE = "any"
+
+
+def _choice(request: HttpRequest, name: str) -> str:
+    return request.GET.get(name, "") or request.POST.get(name, "")
+
+
+def _wizard_url(**params) -> str:
+    return f"{reverse('booking:start')}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+@require_safe
+def start(request: HttpRequest) -> HttpResponse:
+    """Steps 1-4: service → location → practitioner or anyone → a day and a time."""
+    choice = selectors.resolve_choice(
+        service=_choice(request, "service"),
+        location=_choice(request, "location"),
+        practitioner=_choice(request, "practitioner"),
+    )
+    context = {"choice": choice, "anyone": ANYONE}
+    if choice.service is None:
+        context["services"] = selectors.bookable_services()
+        return render(request, "booking/step_service.html", context)
+    if choice.location is None:
+        context["locations"] = selectors.locations_offering(choice.service)
+        return render(request, "booking/step_location.html", context)
+    if not choice.practitioner_chosen:
+        context["practitioners"] = selectors.practitioners_for(choice.service, choice.location)
+        return render(request, "booking/step_practitioner.html", context)
+
+    first_day = _first_day(request.GET.get("from"), choice.location)
+    days = selectors.days_with_slots(choice=choice, first_day=first_day, days=DAYS_SHOWN)
+    context.update(
+        days=days,
+        first_day=first_day,
+        previous_week=first_day - timedelta(days=DAYS_SHOWN) if first_day > _today(choice.location) else None,
+        next_week=first_day + timedelta(days=DAYS_SHOWN),
+        next_free=None if any(day.slots for day in days) else selectors.next_free_slot(choice=choice, after=first_day),
+    )
+    return render(request, "booking/step_time.html", context)
+
+
+def _today(location) -> date:
+    return timezone.localtime(timezone.now(), location.zone).date()
+
+
+def _first_day(raw: str | None, location) -> date:
+    today = _today(location)
+    try:
+        chosen = date.fromisoformat(raw) if raw else today
+    except ValueError:
+        chosen = today
+    return min(max(chosen, today), today + timedelta(days=settings.BOOKING_HORIZON_DAYS))
+
+
+@require_http_methods(["GET", "POST"])
+def details(request: HttpRequest) -> HttpResponse:
+    """Step 5: who you are, the safety questions and consent; then book."""
+    choice = selectors.resolve_choice(
+        service=_choice(request, "service"),
+        location=_choice(request, "location"),
+        practitioner=_choice(request, "practitioner"),
+    )
+    start_at = selectors.parse_start(_choice(request, "start"))
+    if choice.service is None or choice.location is None or not choice.practitioner_chosen or start_at is None:
+        messages.info(request, "Please choose a treatment and a time first.")
+        return redirect(_wizard_url(service=choice.service_slug, location=choice.location_slug))
+
+    if request.method == "POST":
+        patient_form = PatientDetailsForm(request.POST)
+        screening_form = ScreeningForm(request.POST)
+    else:
+        patient_form, screening_form = PatientDetailsForm(), ScreeningForm()
+    context = {
+        "choice": choice,
+        "start": start_at,
+        "patient_form": patient_form,
+        "screening_form": screening_form,
+        "consent": current_consent,  # read only when the form is shown
+        "needle_free_services": selectors.needle_free_services(),
+    }
+    if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
+        try:
+            appointment = book_appointment(
+                service=choice.service,
+                location=choice.location,
+                practitioner=choice.practitioner,
+                start=start_at,
+                patient_details=patient_form.patient_details(),
+                screening=screening_form.screening_answers(),
+                consent_given=screening_form.cleaned_data["consent"],
+            )
+        except BookingError as error:
+            if error.code == "urgent_care":
+                return render(request, "booking/urgent_care.html", {"location": choice.location}, status=200)
+            if error.code == "consent_required":
+                screening_form.add_error("consent", error.message)
+            elif error.code == "slot_unavailable":
+                context["slot_taken"] = True
+                context["alternatives"] = selectors.nearest_slots(choice=choice, around=start_at)
+            elif error.code == "initial_assessment_required":
+                context["initial_assessment_required"] = error.message
+                context["initial_services"] = selectors.new_patient_services()
+            else:
+                raise
+        else:
+            # No session or flash message: a patient booking online gets no cookie from us.
+            return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
+    return render(request, "booking/step_details.html", context, status=409 if context.get("slot_taken") else 200)
+
+
+def _get_appointment_for_patient(token: str) -> Appointment:
+    # The unguessable token is the patient's only key: an unknown one is a plain 404.
+    appointment = selectors.appointment_by_token(token)
+    if appointment is None:
+        raise Http404("No booking with that link.")
+    return appointment
+
+
+@require_safe
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _get_appointment_for_patient(token)
+    just_booked = request.GET.get("booked") == "1"
+    return render(
+        request,
+        "booking/manage.html",
+        {
+            "appointment": appointment,
+            "just_booked": just_booked,
+            "suggest_needle_free": just_booked and appointment.screening.needle_fear,
+            "needle_free_services": selectors.needle_free_services,
+            "can_change": patient_may_change(appointment),
+            "window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
+        },
+    )
+
+
+@require_safe
+def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _get_appointment_for_patient(token)
+    response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _get_appointment_for_patient(token)
+    if request.method == "POST":
+        try:
+            cancel_appointment(appointment=appointment, reason=request.POST.get("reason", ""), by_patient=True)
+        except BookingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Your appointment is cancelled. The time is free for someone else.")
+        return redirect("booking:manage", token=token)
+    return render(
+        request, "booking/cancel.html", {"appointment": appointment, "can_change": patient_may_change(appointment)}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _get_appointment_for_patient(token)
+    if request.method == "POST":
+        new_start = selectors.parse_start(request.POST.get("start", ""))
+        if new_start is None:
+            messages.error(request, "Please choose one of the times shown.")
+            return redirect("booking:reschedule", token=token)
+        try:
+            reschedule_appointment(appointment=appointment, new_start=new_start, by_patient=True)
+        except BookingError as error:
+            messages.error(request, error.message)
+            return redirect("booking:reschedule", token=token)
+        messages.success(request, "Your appointment has been moved.")
+        return redirect("booking:manage", token=token)
+
+    first_day = _first_day(request.GET.get("from"), appointment.location)
+    last_day = first_day + timedelta(days=DAYS_SHOWN - 1)
+    slots = (
+        available_slots(
+            service=appointment.service,
+            location=appointment.location,
+            practitioner=appointment.practitioner,
+            first_day=first_day,
+            last_day=min(last_day, first_day + timedelta(days=MAX_WINDOW_DAYS - 1)),
+            ignoring_appointment_id=appointment.pk,
+        )
+        if patient_may_change(appointment)
+        else []
+    )
+    return render(
+        request,
+        "booking/reschedule.html",
+        {
+            "appointment": appointment,
+            "can_change": patient_may_change(appointment),
+            "days": selectors.group_by_local_day(slots, appointment.location, first_day, DAYS_SHOWN),
+            "first_day": first_day,
+            "previous_week": first_day - timedelta(days=DAYS_SHOWN)
+            if first_day > _today(appointment.location)
+            else None,
+            "next_week": first_day + timedelta(days=DAYS_SHOWN),
+        },
+    )

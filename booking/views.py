@@ -109,7 +109,9 @@ def details(request: HttpRequest) -> HttpResponse:
         "start": start_at,
         "patient_form": patient_form,
         "screening_form": screening_form,
-        "consent": current_consent,  # read only when the form is shown
+        # Read only when the form is shown; a missing consent text must fail loudly on GET,
+        # before a patient types anything (a template would silently swallow the error).
+        "consent": current_consent() if request.method == "GET" else current_consent,
         "needle_free_services": selectors.needle_free_services(),
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():

@@ -1,7 +1,10 @@
 """The shared cast: a receptionist, two practitioners, a superuser and an outsider,
 in a small clinic with two locations in different time zones."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
@@ -12,6 +15,24 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _rows_from_data_migrations(request):
+    """Transactional tests (real concurrent connections, the live server) end with a flush
+    that empties what data migrations wrote. Put the rows tests rely on back first:
+    the role groups and the published consent text."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    for name in (RECEPTION_GROUP, PRACTITIONER_GROUP):
+        Group.objects.get_or_create(name=name)
+    importlib.import_module("patients.migrations.0002_consent_version_1").publish_version_1(apps, None)
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def _race(attempts: int, book_one) -> list:
     return results
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_patients_race_for_one_slot_and_exactly_one_wins(dry_needling, westerville, physio, open_all_week,
                                                                  ten_am):  # fmt: skip
     results = _race(20, lambda i: book(dry_needling, westerville, ten_am, practitioner=physio, n=i))
@@ -159,7 +159,7 @@ def test_twenty_patients_race_for_one_slot_and_exactly_one_wins(dry_needling, we
     assert Appointment.objects.live().filter(practitioner=physio).count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_any_practitioner_race_never_over_assigns(acupuncture, westerville, physio, acupuncturist, open_all_week,
                                                   ten_am):  # fmt: skip
     physio.qualifications.create(service=acupuncture)  # now two practitioners can take the slot

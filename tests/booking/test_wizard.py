@@ -246,7 +246,7 @@ class TestConfirmationEmail:
         assert message.alternatives[0][1] == "text/html"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_exactly_one_confirmation(physio, westerville):
     appointment = AppointmentFactory(practitioner=physio, location=westerville, start=_in_days(5))
     barrier, results = threading.Barrier(2), []

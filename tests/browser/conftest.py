@@ -141,19 +141,10 @@ def page(browser, live_server, viewport):
 
 @pytest.fixture
 def demo_clinic(transactional_db):
-    """The demo clinic, committed so the live server's thread sees it.
-
-    Each transactional test ends with a flush, which also empties the role groups the data
-    migration creates and the seed needs. pytest-django's serialized rollback cannot put them
-    back here: inside Playwright the test has another connection object, without the snapshot.
-    """
-    from django.contrib.auth.models import Group
-
+    """The demo clinic, committed so the live server's thread sees it (the groups and consent
+    text it needs are restored by tests/conftest.py's _rows_from_data_migrations)."""
     from clinic.demo import seed_demo_clinic
-    from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
 
-    for name in (RECEPTION_GROUP, PRACTITIONER_GROUP):
-        Group.objects.get_or_create(name=name)
     seed_demo_clinic()
 
 

@@ -1,0 +1,384 @@
+"""The OpenAPI 3.1 document of the JSON API v1, served at /api/v1/openapi.json.
+
+Hand-written, and the contract: booking.api checks every request body against the
+request schemas below (type, required, properties, items, enum, maxLength) before the
+web forms see it, so the document cannot promise a shape the API does not enforce.
+Formats (date, date-time, email), patterns and `const` are enforced by the forms and
+the API's own parsers, which are stricter (e.g. date-time must be RFC 3339, with seconds).
+Unknown properties are ignored, so additionalProperties is left open on requests and
+closed on responses (a response never carries more than is written here).
+"""
+
+from booking.forms import NAME_MAX, TEXT_MAX
+from booking.models import Appointment
+from clinic.models import Service
+from patients.services import RED_FLAGS
+
+SLUG_RE = r"[-a-zA-Z0-9_]+"  # Django's slug characters
+SLUG_MAX = 80  # CatalogueEntry.slug
+# The characters of secrets.token_urlsafe, up to Appointment.manage_token's max_length.
+MANAGE_TOKEN_RE = r"[A-Za-z0-9_-]{1,64}"  # noqa: S105 (a pattern, not a secret)
+PHONE_MAX = 32
+NEEDLING_NOTES_MAX = 500
+CANCELLATION_REASON_MAX = 500
+
+_SLUG = {"type": "string", "minLength": 1, "maxLength": SLUG_MAX, "pattern": f"^{SLUG_RE}$"}
+_PRACTITIONER_CHOICE = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": SLUG_MAX,
+    "pattern": f"^{SLUG_RE}$",
+    "description": "A practitioner's slug, or `any` to let the clinic assign the first free qualified one.",
+    "default": "any",
+}
+_INSTANT = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339 with the location's UTC offset, e.g. 2030-01-14T10:00:00-05:00.",
+}
+_REQUESTED_START = {
+    "type": "string",
+    "format": "date-time",
+    "maxLength": 64,
+    "description": (
+        "RFC 3339 with a UTC offset (a time without one is refused). It must be on the 15-minute grid of the "
+        "location's clock, at least the minimum notice ahead and within the booking horizon."
+    ),
+}
+
+
+def _object(properties: dict, *, required: list[str] | None = None, closed: bool = True) -> dict:
+    schema: dict = {"type": "object", "properties": properties}
+    schema["required"] = list(properties) if required is None else required
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+# Requests (booking.api validates against these dicts).
+
+PATIENT_REQUEST = _object(
+    {
+        "first_name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+        "last_name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": PHONE_MAX,
+            "description": "A mobile number; include the country code outside the US, e.g. +44 20 7946 0958.",
+        },
+        "date_of_birth": {"type": "string", "format": "date", "maxLength": 10},
+    },
+    closed=False,
+)
+
+SCREENING_REQUEST = _object(
+    {
+        "pregnant": {"type": "boolean"},
+        "blood_thinners": {"type": "boolean"},
+        "bleeding_disorder": {"type": "boolean"},
+        "needle_fear": {"type": "boolean"},
+        "needled_before": {"type": "boolean"},
+        "previous_needling_notes": {"type": "string", "maxLength": NEEDLING_NOTES_MAX},
+        "other_conditions": {"type": "string", "maxLength": TEXT_MAX},
+        "red_flags": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(RED_FLAGS)},
+            "description": "Urgent symptoms the patient has now. Any of them stops the booking (422 urgent_care).",
+        },
+    },
+    required=["pregnant", "blood_thinners", "bleeding_disorder", "needle_fear", "needled_before", "red_flags"],
+    closed=False,
+)
+
+BOOKING_REQUEST = _object(
+    {
+        "service": _SLUG,
+        "location": _SLUG,
+        "practitioner": _PRACTITIONER_CHOICE,
+        "start": _REQUESTED_START,
+        "patient": PATIENT_REQUEST,
+        "screening": SCREENING_REQUEST,
+        "consent": {
+            "type": "boolean",
+            "const": True,
+            "description": "The patient has read and agrees to the treatment consent.",
+        },
+    },
+    required=["service", "location", "start", "patient", "screening", "consent"],
+    closed=False,
+)
+
+CANCEL_REQUEST = _object(
+    {"reason": {"type": "string", "maxLength": CANCELLATION_REASON_MAX}},
+    required=[],
+    closed=False,
+)
+
+RESCHEDULE_REQUEST = _object({"start": _REQUESTED_START}, closed=False)
+
+# Responses.
+
+_LOCATION = _object(
+    {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "timezone": {"type": "string", "description": "IANA name, e.g. America/New_York."},
+        "address": {"type": "string", "description": "One line per row."},
+        "phone": {"type": "string", "description": "E.164, e.g. +16145550142."},
+    }
+)
+
+_SERVICE = _object(
+    {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "kind": {"type": "string", "enum": Service.Kind.values},
+        "duration_minutes": {"type": "integer", "minimum": 5, "maximum": 480},
+        "price": {
+            "type": ["string", "null"],
+            "pattern": r"^[0-9]+\.[0-9]{2}$",
+            "description": "In the clinic's currency, e.g. 120.00; null for a free service.",
+        },
+        "who_can_book": {"type": "string", "enum": Service.WhoCanBook.values},
+    }
+)
+
+_PRACTITIONER = _object(
+    {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "title": {"type": "string"},
+        "services": {"type": "array", "items": {"type": "string"}},
+        "locations": {"type": "array", "items": {"type": "string"}},
+    }
+)
+
+_SLOT = _object({"start": _INSTANT, "end": _INSTANT, "practitioner": {"type": "string"}})
+
+_AVAILABILITY = _object(
+    {
+        "timezone": {"type": "string", "description": "The location's IANA time zone."},
+        "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}},
+    }
+)
+
+_BOOKING = _object(
+    {
+        "reference": {
+            "type": "string",
+            "pattern": "^[2-9A-HJ-NP-Z]{3}-[2-9A-HJ-NP-Z]{4}$",
+            "description": "Short, to read out over the phone.",
+        },
+        "status": {"type": "string", "enum": Appointment.Status.values},
+        "start": _INSTANT,
+        "end": _INSTANT,
+        "practitioner": {"type": "string"},
+        "service": {"type": "string"},
+        "location": {"type": "string"},
+        "manage_token": {
+            "type": "string",
+            "pattern": f"^{MANAGE_TOKEN_RE}$",
+            "description": "The secret in the patient's manage link. Anyone holding it can change the booking.",
+        },
+    }
+)
+
+_FIELD_ERRORS = _object(
+    {
+        "errors": {
+            "type": "object",
+            "description": 'Messages by field; nested fields are dotted ("patient.email"), "body" is the whole body.',
+            "minProperties": 1,
+            "additionalProperties": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        }
+    }
+)
+
+
+def _problem(*codes: str) -> dict:
+    return _object({"code": {"type": "string", "enum": list(codes)}, "message": {"type": "string"}})
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_BAD_INPUT = _json("Invalid input: a message for each field at fault.", _ref("FieldErrors"))
+_NOT_FOUND = _json("No booking has this manage token.", _problem("not_found"))
+_TOO_LARGE = _json("The request body is over 64 KiB.", _problem("too_large"))
+_NOT_JSON = _json("The request body is not sent as application/json.", _problem("unsupported_media_type"))
+
+_MANAGE_TOKEN = {
+    "name": "manage_token",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{MANAGE_TOKEN_RE}$", "maxLength": 64},
+}
+
+
+def _query(name: str, schema: dict, *, required: bool, description: str) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _body(name: str, *, required: bool) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Clinic booking API",
+        "version": "1.0.0",
+        "description": (
+            "Public and anonymous: no cookies, sessions or CSRF tokens. A booking is managed with the "
+            "manage token returned when it is made. Times are RFC 3339 in the location's own time zone."
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": {
+        "/locations": {
+            "get": {
+                "operationId": "listLocations",
+                "summary": "Where the clinic works",
+                "responses": {"200": _json("Active locations.", {"type": "array", "items": _ref("Location")})},
+            }
+        },
+        "/services": {
+            "get": {
+                "operationId": "listServices",
+                "summary": "What can be booked",
+                "responses": {"200": _json("Active services.", {"type": "array", "items": _ref("Service")})},
+            }
+        },
+        "/practitioners": {
+            "get": {
+                "operationId": "listPractitioners",
+                "summary": "Who treats, optionally only those offering a service and/or working at a location",
+                "parameters": [
+                    _query("service", _SLUG, required=False, description="Only practitioners offering it."),
+                    _query("location", _SLUG, required=False, description="Only practitioners working there."),
+                ],
+                "responses": {
+                    "200": _json("Active practitioners.", {"type": "array", "items": _ref("Practitioner")}),
+                    "400": _BAD_INPUT,
+                },
+            }
+        },
+        "/availability": {
+            "get": {
+                "operationId": "getAvailability",
+                "summary": "Free start times for a service at a location",
+                "parameters": [
+                    _query("service", _SLUG, required=True, description="The service's slug."),
+                    _query("location", _SLUG, required=True, description="The location's slug."),
+                    _query("practitioner", _PRACTITIONER_CHOICE, required=False, description="A slug, or any."),
+                    _query(
+                        "start",
+                        {"type": "string", "format": "date", "maxLength": 10},
+                        required=True,
+                        description="First day, in the location's calendar.",
+                    ),
+                    _query(
+                        "end",
+                        {"type": "string", "format": "date", "maxLength": 10},
+                        required=True,
+                        description="Last day, inclusive; at most 62 days from start.",
+                    ),
+                ],
+                "responses": {"200": _json("Free slots, by start.", _ref("Availability")), "400": _BAD_INPUT},
+            }
+        },
+        "/appointments": {
+            "post": {
+                "operationId": "bookAppointment",
+                "summary": "Book an appointment",
+                "requestBody": _body("BookingRequest", required=True),
+                "responses": {
+                    "201": _json("Booked.", _ref("Booking")),
+                    "400": _BAD_INPUT,
+                    "409": _json("The time is no longer free.", _problem("slot_unavailable")),
+                    "413": _TOO_LARGE,
+                    "415": _NOT_JSON,
+                    "422": _json(
+                        "Not bookable online: urgent symptoms, or a follow-up before any first visit.",
+                        _problem("urgent_care", "initial_assessment_required"),
+                    ),
+                },
+            }
+        },
+        "/appointments/{manage_token}": {
+            "parameters": [_MANAGE_TOKEN],
+            "get": {
+                "operationId": "getAppointment",
+                "summary": "A booking (never its screening answers)",
+                "responses": {"200": _json("The booking.", _ref("Booking")), "404": _NOT_FOUND},
+            },
+        },
+        "/appointments/{manage_token}/cancel": {
+            "parameters": [_MANAGE_TOKEN],
+            "post": {
+                "operationId": "cancelAppointment",
+                "summary": "Cancel, until 24 hours before the start",
+                "requestBody": _body("CancelRequest", required=False),
+                "responses": {
+                    "200": _json(
+                        "Cancelled.", _object({"status": {"type": "string", "const": Appointment.Status.CANCELLED}})
+                    ),
+                    "400": _BAD_INPUT,
+                    "404": _NOT_FOUND,
+                    "409": _json(
+                        "Too late to change online, or no longer confirmed.", _problem("too_late", "not_changeable")
+                    ),
+                    "413": _TOO_LARGE,
+                    "415": _NOT_JSON,
+                },
+            },
+        },
+        "/appointments/{manage_token}/reschedule": {
+            "parameters": [_MANAGE_TOKEN],
+            "post": {
+                "operationId": "rescheduleAppointment",
+                "summary": "Move to another free start with the same practitioner, until 24 hours before",
+                "requestBody": _body("RescheduleRequest", required=True),
+                "responses": {
+                    "200": _json("The moved booking.", _ref("Booking")),
+                    "400": _BAD_INPUT,
+                    "404": _NOT_FOUND,
+                    "409": _json(
+                        "The new time is not free, it is too late to change online, or no longer confirmed.",
+                        _problem("slot_unavailable", "too_late", "not_changeable"),
+                    ),
+                    "413": _TOO_LARGE,
+                    "415": _NOT_JSON,
+                },
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "responses": {"200": _json("OpenAPI 3.1.", {"type": "object"})},
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Location": _LOCATION,
+            "Service": _SERVICE,
+            "Practitioner": _PRACTITIONER,
+            "Slot": _SLOT,
+            "Availability": _AVAILABILITY,
+            "Booking": _BOOKING,
+            "BookingRequest": BOOKING_REQUEST,
+            "CancelRequest": CANCEL_REQUEST,
+            "RescheduleRequest": RESCHEDULE_REQUEST,
+            "FieldErrors": _FIELD_ERRORS,
+        }
+    },
+}

@@ -29,11 +29,11 @@ def appointment_ics(appointment: Appointment) -> bytes:
     event.add("summary", f"Appointment at {settings.CLINIC_NAME} with {appointment.practitioner.name}")
     address = appointment.location.address.replace("\n", ", ")
     event.add("location", f"{appointment.location.name}, {address}")
+    # No manage link: calendars get shared and synced, and the link controls the booking.
     event.add(
         "description",
-        f"Booking reference {appointment.reference}.\n"
-        f"To change or cancel: {manage_url(appointment)}\n"
-        f"Questions: call {appointment.location.phone.as_national}.",
+        f"Booking reference {appointment.reference}. To change or cancel, use the link in your "
+        f"confirmation email or call {appointment.location.phone.as_national}.",
     )
     event.add("status", "CANCELLED" if appointment.status == Appointment.Status.CANCELLED else "CONFIRMED")
     event.add("sequence", int(appointment.updated_at.timestamp()) if appointment.updated_at else 0)

@@ -172,6 +172,16 @@ class Appointment(models.Model):
                 ],
                 condition=Q(status__in=["confirmed", "arrived", "completed"]),
             ),
+            # A patient cannot be in two places at once: a double-submitted form, or two
+            # tabs, must not leave them holding two practitioners' time.
+            ExclusionConstraint(
+                name="appointment_no_overlap_per_patient",
+                expressions=[
+                    ("patient", RangeOperators.EQUAL),
+                    (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["confirmed", "arrived", "completed"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,11 @@
 """Emails to patients, sent by the worker (send_due_notifications), never inside a request.
 
-Exactly once: each email has a `*_sent_at` column that a sender claims with a
+Never twice: each email has a `*_sent_at` column that a sender claims with a
 conditional UPDATE (... WHERE confirmation_sent_at IS NULL) before sending, so two
-workers can never both send it. If sending fails the claim is released for a retry.
+workers can never both send it. If sending raises, the claim is released for a retry;
+a worker killed between claim and send loses that one email (at most once, by choice:
+a patient confused by duplicates is worse than a missing confirmation they can re-open
+from the manage link).
 """
 
 import logging
@@ -30,9 +33,9 @@ def due_confirmations(*, now: datetime | None = None) -> list[int]:
 
 def send_confirmation(appointment_id: int) -> bool:
     """Send the booking confirmation once. Returns False when another sender already has it."""
-    claimed = Appointment.objects.filter(pk=appointment_id, confirmation_sent_at__isnull=True).update(
-        confirmation_sent_at=timezone.now()
-    )
+    claimed = Appointment.objects.filter(
+        pk=appointment_id, status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True
+    ).update(confirmation_sent_at=timezone.now())
     if not claimed:
         return False
     appointment = Appointment.objects.select_related("patient", "practitioner", "location", "service").get(

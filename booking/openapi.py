@@ -302,7 +302,7 @@ DOCUMENT = {
                 "responses": {
                     "201": _json("Booked.", _ref("Booking")),
                     "400": _BAD_INPUT,
-                    "409": _json("The time is no longer free.", _problem("slot_unavailable")),
+                    "409": _json("The time is no longer free.", _problem("slot_unavailable", "already_booked")),
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
                     "422": _json(

@@ -97,14 +97,18 @@ def new_patient_services() -> QuerySet[Service]:
 
 
 def parse_start(raw: str) -> datetime | None:
-    """An ISO 8601 instant with an offset, in UTC; None for anything else."""
+    """An ISO 8601 instant with an offset, in UTC, between now and the horizon; None otherwise."""
     try:
         parsed = datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
+        if parsed.tzinfo is None:
+            return None
+        parsed = parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at +01:00
         return None
-    if parsed.tzinfo is None:
+    now = timezone.now()
+    if not now <= parsed <= now + timedelta(days=settings.BOOKING_HORIZON_DAYS + 1):
         return None
-    return parsed.astimezone(UTC)
+    return parsed
 
 
 def group_by_local_day(slots: list[Slot], location: Location, first_day: date, days: int) -> list[Day]:

@@ -36,6 +36,7 @@ class BookingError(Exception):
 
 
 SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
+ALREADY_BOOKED_MESSAGE = "You already have an appointment at that time. Please check your email for its link."
 
 
 def book_appointment(
@@ -49,11 +50,13 @@ def book_appointment(
     consent_given: bool,
     source: str = Appointment.Source.ONLINE,
     now: datetime | None = None,
+    consent_version: str | None = None,
 ) -> Appointment:
     """Book `start` for the patient; practitioner=None assigns a free qualified one.
 
-    Raises BookingError with code urgent_care, consent_required, initial_assessment_required
-    or slot_unavailable.
+    `consent_version`: the version the patient was shown; a newer one must be read first.
+    Raises BookingError with code urgent_care, consent_required, consent_changed,
+    slot_unavailable, initial_assessment_required or already_booked.
     """
     unknown_flags = set(screening.red_flags) - set(RED_FLAGS)
     if unknown_flags:
@@ -81,11 +84,14 @@ def book_appointment(
                 screening=screening,
                 source=source,
                 now=now,
+                consent_version=consent_version,
             )
         except IntegrityError as error:
             # The constraint is the backstop for writers that skip the lock below.
             if "appointment_no_overlap_per_practitioner" in str(error):
                 raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
+            if "appointment_no_overlap_per_patient" in str(error):
+                raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE) from error
             if "appointment_reference_key" not in str(error):
                 raise
     raise RuntimeError("Could not draw a unique booking reference")
@@ -93,14 +99,17 @@ def book_appointment(
 
 @transaction.atomic
 def _book_in_transaction(
-    *, service, location, practitioner, start, patient_details, screening, source, now
+    *, service, location, practitioner, start, patient_details, screening, source, now, consent_version
 ) -> Appointment:
-    patient = find_or_create_patient(details=patient_details)
-    if service.who_can_book == Service.WhoCanBook.RETURNING and not _has_visited(patient, before=start):
+    consent = current_consent()
+    if consent_version is not None and consent_version != consent.version:
         raise BookingError(
-            "initial_assessment_required",
-            "Please book an initial assessment first: follow-up visits are for returning patients.",
+            "consent_changed",
+            "Our treatment consent was updated while you were booking. Please read it again and agree to book.",
         )
+    # The patient's row is locked first (then the practitioners): a double-submitted form
+    # waits here and then finds the first submission's appointment below.
+    patient = find_or_create_patient(details=patient_details, lock=True)
 
     # Lock the candidates' rows (in id order, so two bookings never deadlock): concurrent
     # bookings for the same practitioner queue here, then each re-checks the time below.
@@ -130,7 +139,17 @@ def _book_in_transaction(
         if slot.start == start
     ]
     if not free:
+        # Only on this failure path, one more query to tell a double submission apart.
+        if Appointment.objects.live().filter(patient=patient).overlapping(start, start + timedelta(minutes=1)).exists():
+            raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE)
         raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
+    # Checked only once the time is known to be free, so the answer to "is this person
+    # our patient?" is not given away by a request for a time nobody could have.
+    if service.who_can_book == Service.WhoCanBook.RETURNING and not _has_visited(patient, before=start):
+        raise BookingError(
+            "initial_assessment_required",
+            "Please book an initial assessment first: follow-up visits are for returning patients.",
+        )
     chosen = free[0]
     appointment = Appointment.objects.create(
         patient=patient,
@@ -141,7 +160,7 @@ def _book_in_transaction(
         end=chosen.end,
         blocked_until=chosen.end + timedelta(minutes=service.buffer_after_minutes),
         source=source,
-        consent=current_consent(),
+        consent=consent,
         consented_at=now,
     )
     Screening.objects.create(
@@ -158,7 +177,9 @@ def _book_in_transaction(
 
 
 def _has_visited(patient, *, before: datetime) -> bool:
-    return patient.appointments.filter(start__lt=before, status__in=Appointment.LIVE_STATUSES).exists()
+    """A treatment booked or had before this time (a discovery call does not count).
+    A booked but future initial assessment counts, so a course can be booked at once."""
+    return patient.appointments.live().filter(start__lt=before, service__kind=Service.Kind.TREATMENT).exists()
 
 
 def cancellation_deadline(appointment: Appointment) -> datetime:
@@ -177,7 +198,12 @@ TOO_LATE_MESSAGE = (
 
 
 def _lock_for_patient_change(appointment: Appointment, *, by_patient: bool, now: datetime) -> Appointment:
-    locked = Appointment.objects.select_for_update().select_related("location", "service").get(pk=appointment.pk)
+    # of=("self",): without it PostgreSQL also locks the joined location and service rows,
+    # which every booking's foreign-key check there must share: a deadlock with
+    # book_appointment, and all bookings at the location waiting on one cancellation.
+    locked = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("location", "service").get(pk=appointment.pk)
+    )
     if locked.status != Appointment.Status.CONFIRMED:
         raise BookingError("not_changeable", f"This appointment is {locked.get_status_display().lower()}.")
     if by_patient and not patient_may_change(locked, now=now):
@@ -206,8 +232,9 @@ def reschedule_appointment(
     """Move to another free start with the same practitioner, through the same engine and locks."""
     now = now or timezone.now()
     with transaction.atomic():
+        # Practitioner first, then the appointment: the order book_appointment locks in.
+        Practitioner.objects.select_for_update().filter(pk=appointment.practitioner_id).first()
         locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
-        Practitioner.objects.select_for_update().filter(pk=locked.practitioner_id).first()
         local_day = timezone.localtime(new_start, locked.location.zone).date()
         free = [
             slot

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import selectors
@@ -124,12 +125,15 @@ def details(request: HttpRequest) -> HttpResponse:
                 patient_details=patient_form.patient_details(),
                 screening=screening_form.screening_answers(),
                 consent_given=screening_form.cleaned_data["consent"],
+                consent_version=request.POST.get("consent_version") or None,
             )
         except BookingError as error:
             if error.code == "urgent_care":
                 return render(request, "booking/urgent_care.html", {"location": choice.location}, status=200)
-            if error.code == "consent_required":
+            if error.code in {"consent_required", "consent_changed"}:
                 screening_form.add_error("consent", error.message)
+            elif error.code == "already_booked":
+                context["already_booked"] = error.message
             elif error.code == "slot_unavailable":
                 context["slot_taken"] = True
                 context["alternatives"] = selectors.nearest_slots(choice=choice, around=start_at)
@@ -152,6 +156,7 @@ def _get_appointment_for_patient(token: str) -> Appointment:
     return appointment
 
 
+@never_cache
 @require_safe
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
@@ -170,6 +175,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_safe
 def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
@@ -178,12 +184,15 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
     if request.method == "POST":
         try:
-            cancel_appointment(appointment=appointment, reason=request.POST.get("reason", ""), by_patient=True)
+            cancel_appointment(
+                appointment=appointment, reason=_clean_reason(request.POST.get("reason", "")), by_patient=True
+            )
         except BookingError as error:
             messages.error(request, error.message)
         else:
@@ -194,6 +203,12 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _clean_reason(raw: str) -> str:
+    # Free text straight to the database: PostgreSQL refuses NUL characters.
+    return raw.replace("\x00", "")[:500]
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Value
+from django.db.models.functions import Lower
+
 from patients.models import ConsentText, Patient
 
 RED_FLAGS = {
@@ -35,7 +38,7 @@ class ScreeningAnswers:
     red_flags: frozenset[str] = frozenset()
 
 
-def find_or_create_patient(*, details: PatientDetails) -> Patient:
+def find_or_create_patient(*, details: PatientDetails, lock: bool = False) -> Patient:
     """The patient with this email and date of birth, or a new one.
 
     INSERT ... ON CONFLICT DO NOTHING on patient_email_dob_unique, then read the row:
@@ -56,7 +59,12 @@ def find_or_create_patient(*, details: PatientDetails) -> Patient:
         ],
         ignore_conflicts=True,
     )
-    return Patient.objects.get(email__iexact=email, date_of_birth=details.date_of_birth)
+    # The same expression as patient_email_dob_unique (lower(email)): iexact compares
+    # upper-cased text, which differs from lower() for a few letters (ı, ſ, the Kelvin sign).
+    patients = Patient.objects.select_for_update() if lock else Patient.objects
+    return patients.alias(email_lower=Lower("email")).get(
+        email_lower=Lower(Value(email)), date_of_birth=details.date_of_birth
+    )
 
 
 def current_consent() -> ConsentText:

@@ -1,0 +1,37 @@
+"""Booking links are credentials: they never reach the logs."""
+
+import io
+import logging
+import logging.config
+
+import pytest
+from django.conf import settings
+
+TOKEN = "q7J0mZ1xYk3bLr8Vn2Pd5Wc9Ts4Ha6Ue1Gf0Io3KjA"
+
+
+@pytest.fixture
+def log_stream():
+    stream = io.StringIO()
+    config = {**settings.LOGGING}
+    config["handlers"] = {"console": {**config["handlers"]["console"], "stream": stream}}
+    logging.config.dictConfig(config)
+    yield stream
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.mark.parametrize("logger_name", ["django.request", "django.server", "booking"])
+def test_tokens_in_paths_are_redacted_by_every_logger(log_stream, logger_name):
+    logging.getLogger(logger_name).warning("Not Found: %s", f"/api/v1/appointments/{TOKEN}/reschedule")
+    logging.getLogger(logger_name).warning(f'"GET /appointments/{TOKEN}/ HTTP/1.1" 404 179')
+    output = log_stream.getvalue()
+    assert TOKEN not in output
+    assert output.count("/appointments/[token]") == 2
+
+
+def test_a_404_for_a_booking_link_logs_no_token(client, db, log_stream):
+    client.get(f"/appointments/{TOKEN}/")
+    client.post(f"/api/v1/appointments/{TOKEN}/cancel", "{}", content_type="application/json")
+    output = log_stream.getvalue()
+    assert "Not Found" in output
+    assert TOKEN not in output

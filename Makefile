@@ -8,7 +8,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test manage clean-data
+.PHONY: run test manage bench clean-data
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.11+ found: set PYTHON=/path/to/python3"; exit 1; }
@@ -25,6 +25,10 @@ test: $(INSTALLED)
 # make manage ARGS="createsuperuser": any manage.py command on the same database.
 manage: $(INSTALLED)
 	$(VENV_PY) scripts/dev.py manage $(ARGS)
+
+# make bench [ARGS="--duration 5"]: the JSON API under gunicorn with 8 clients (docs/PERFORMANCE.md).
+bench: $(INSTALLED)
+	$(VENV_PY) scripts/bench.py $(ARGS)
 
 # Removes the embedded database's data (the demo clinic comes back on the next make run).
 clean-data:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, re_path
@@ -28,7 +29,15 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from booking.availability import MAX_WINDOW_DAYS, available_slots, bookable_practitioners
+from booking.availability import (
+    AVAILABILITY_CACHE_SECONDS,
+    MAX_WINDOW_DAYS,
+    available_slots,
+    bookable_practitioners,
+    cached_answer_key,
+    pack_answer,
+    still_bookable,
+)
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import Appointment
 from booking.openapi import (
@@ -39,6 +48,7 @@ from booking.openapi import (
     RESCHEDULE_REQUEST,
     SLUG_RE,
 )
+from booking.selectors import availability_request_lookup
 from booking.services import BookingError, book_appointment, cancel_appointment, reschedule_appointment
 from clinic import selectors
 from clinic.models import Location, Practitioner, Service
@@ -373,7 +383,7 @@ def practitioner_list(request: HttpRequest) -> JsonResponse:
 
 
 @api_view("GET")
-def availability(request: HttpRequest) -> JsonResponse:
+def availability(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     errors: FieldErrors = {}
     first_day = parse_day(request.GET.get("start"), "start", errors)
@@ -383,10 +393,22 @@ def availability(request: HttpRequest) -> JsonResponse:
             errors["end"] = ["The end date must be on or after the start date."]
         elif (last_day - first_day).days >= MAX_WINDOW_DAYS:
             errors["end"] = [f"Please ask for at most {MAX_WINDOW_DAYS} days at a time."]
-    service = find_by_slug(Service.objects.active(), request.GET.get("service"))
+    service_slug, location_slug = request.GET.get("service"), request.GET.get("location")
+    version, service, location = availability_request_lookup(
+        service_slug=service_slug if service_slug and _SLUG.fullmatch(service_slug) else None,
+        location_slug=location_slug if location_slug and _SLUG.fullmatch(location_slug) else None,
+    )
     if service is None:
         errors["service"] = [REQUIRED] if "service" not in request.GET else [UNKNOWN_SERVICE]
-    location = find_by_slug(Location.objects.active(), request.GET.get("location"))
+    wanted = request.GET.get("practitioner", "any")
+    cache_key = None
+    if service is not None and location is not None and not errors:
+        # Only answers that were computed successfully are cached, so a hit was valid
+        # for this very schedule version: one query in all, like /healthz.
+        cache_key = cached_answer_key(version, service.pk, location.pk, wanted, first_day, last_day)
+        cached = cache.get(cache_key)
+        if cached is not None:
+            return _availability_response(cached["timezone"], still_bookable(cached, now))
     if location is None:
         errors["location"] = [REQUIRED] if "location" not in request.GET else [UNKNOWN_LOCATION]
     elif first_day and last_day and not errors.keys() & {"start", "end"}:
@@ -395,7 +417,6 @@ def availability(request: HttpRequest) -> JsonResponse:
             errors["end"] = ["These dates have passed. Please choose dates from today onwards."]
         elif first_day > timezone.localdate(now + timedelta(days=settings.BOOKING_HORIZON_DAYS), location.zone):
             errors["start"] = [f"We take online bookings up to {settings.BOOKING_HORIZON_DAYS} days ahead."]
-    wanted = request.GET.get("practitioner", "any")
     if errors or service is None or location is None or first_day is None or last_day is None:
         raise field_errors(errors)
 
@@ -417,19 +438,29 @@ def availability(request: HttpRequest) -> JsonResponse:
         practitioner_ids=list(slugs),
     )
     zone = location.zone
-    return JsonResponse(
-        {
-            "timezone": location.timezone,
-            "slots": [
+    # Each slot is stored already encoded, with its start for the notice filter on a hit.
+    rows = [
+        (
+            slot.start.timestamp(),
+            json.dumps(
                 {
                     "start": _instant(slot.start, zone),
                     "end": _instant(slot.end, zone),
                     "practitioner": slugs[slot.practitioner_id],
                 }
-                for slot in slots
-            ],
-        }
-    )
+            ).encode(),
+        )
+        for slot in slots
+    ]
+    answer = pack_answer(location.timezone, rows)
+    if cache_key is not None:
+        cache.set(cache_key, answer, AVAILABILITY_CACHE_SECONDS)
+    return _availability_response(location.timezone, answer["encoded"])
+
+
+def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse:
+    body = b'{"timezone": ' + json.dumps(zone_name).encode() + b', "slots": [' + encoded_slots + b"]}"
+    return HttpResponse(body, content_type="application/json")
 
 
 @never_cache

@@ -12,6 +12,8 @@ in absolute time from a start aligned to the step in local time.
 """
 
 import bisect
+import hashlib
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -276,3 +278,49 @@ def available_slots(
     if practitioner is None:
         return one_per_start(slots, preference=practitioner_ids)
     return slots
+
+
+# Cached answers --------------------------------------------------------------------------
+#
+# Availability is read far more often than the schedule changes. Answers are cached under
+# the schedule version, a sequence that triggers on every table the engine reads bump
+# (migration booking 0006), so any write by anyone invalidates every cached answer. The
+# bump happens when the writing statement runs, slightly before its transaction commits:
+# a reader in that instant can cache the old picture under the new version, so answers
+# also expire after AVAILABILITY_CACHE_SECONDS. A stale answer costs at most a 409 at
+# booking time: book_appointment re-checks the time under its locks and never trusts it.
+
+AVAILABILITY_CACHE_SECONDS = 10
+
+
+def cached_answer_key(version: int, *parts) -> str:
+    return "availability:" + hashlib.sha256(repr((version, *parts)).encode()).hexdigest()
+
+
+def pack_answer(zone_name: str, rows: list[tuple[float, bytes]]) -> dict:
+    """A computed answer in the shape that is cheapest to cache and to serve again:
+    the slots' JSON joined once, with each slot's start and byte offset as flat arrays
+    (they pickle as raw bytes, not one object per slot)."""
+    offsets, position = array("q"), 0
+    for _start, encoded in rows:
+        offsets.append(position)
+        position += len(encoded) + len(SLOT_SEPARATOR)
+    return {
+        "timezone": zone_name,
+        "starts": array("d", (start for start, _ in rows)),
+        "offsets": offsets,
+        "encoded": SLOT_SEPARATOR.join(encoded for _, encoded in rows),
+    }
+
+
+SLOT_SEPARATOR = b", "
+
+
+def still_bookable(answer: dict, now: datetime) -> bytes:
+    """The encoded slots of a cached answer that are still past the minimum notice.
+    Slots are sorted by start, so the ones time has overtaken are a prefix."""
+    earliest = (now + BookingRules.from_settings().min_notice).timestamp()
+    index = bisect.bisect_left(answer["starts"], earliest)
+    if index >= len(answer["starts"]):
+        return b""
+    return answer["encoded"][answer["offsets"][index] :]

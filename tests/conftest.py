@@ -6,6 +6,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
 from tests.factories import (
@@ -15,6 +16,11 @@ from tests.factories import (
     ServiceFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

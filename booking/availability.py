@@ -280,6 +280,33 @@ def available_slots(
     return slots
 
 
+def slot_at(
+    start: datetime,
+    *,
+    service: Service,
+    location: Location,
+    practitioner_ids: Sequence[int],
+    now: datetime,
+    ignoring_appointment_id: int | None = None,
+) -> Slot | None:
+    """The slot starting exactly at `start` with the first free of `practitioner_ids` (in that
+    order), or None. The booking services ask this inside their locks."""
+    local_day = timezone.localtime(start, location.zone).date()
+    for slot in available_slots(
+        service=service,
+        location=location,
+        practitioner=None,  # one slot per start: the first free in the given order
+        first_day=local_day,
+        last_day=local_day,
+        now=now,
+        practitioner_ids=practitioner_ids,
+        ignoring_appointment_id=ignoring_appointment_id,
+    ):
+        if slot.start == start:
+            return slot
+    return None
+
+
 # Cached answers --------------------------------------------------------------------------
 #
 # Availability is read far more often than the schedule changes. Answers are cached under

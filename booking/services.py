@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booking.availability import available_slots, bookable_practitioners
+from booking.availability import bookable_practitioners, slot_at
 from booking.models import Appointment
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
@@ -87,14 +87,19 @@ def book_appointment(
                 consent_version=consent_version,
             )
         except IntegrityError as error:
-            # The constraint is the backstop for writers that skip the lock below.
-            if "appointment_no_overlap_per_practitioner" in str(error):
-                raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
-            if "appointment_no_overlap_per_patient" in str(error):
-                raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE) from error
+            _raise_booking_error_for(error)
             if "appointment_reference_key" not in str(error):
                 raise
     raise RuntimeError("Could not draw a unique booking reference")
+
+
+def _raise_booking_error_for(error: IntegrityError) -> None:
+    """The exclusion constraints are the backstop for writers that skip the locks: their
+    violations are the same domain errors the locked checks give."""
+    if "appointment_no_overlap_per_practitioner" in str(error):
+        raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
+    if "appointment_no_overlap_per_patient" in str(error):
+        raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE) from error
 
 
 @transaction.atomic
@@ -122,23 +127,12 @@ def _book_in_transaction(
         .only("pk", "display_order", "name"),
         key=lambda candidate: (candidate.display_order, candidate.name, candidate.pk),
     )
-    local_day = timezone.localtime(start, location.zone).date()
-    # practitioner=None gives one slot per start: the first free candidate in the clinic's
-    # order, which is exactly the "any practitioner" choice (and the only one otherwise).
-    free = [
-        slot
-        for slot in available_slots(
-            service=service,
-            location=location,
-            practitioner=None,
-            first_day=local_day,
-            last_day=local_day,
-            now=now,
-            practitioner_ids=[candidate.pk for candidate in candidates],
-        )
-        if slot.start == start
-    ]
-    if not free:
+    # With several candidates this is the "any practitioner" choice: the first free one in
+    # the clinic's order.
+    chosen = slot_at(
+        start, service=service, location=location, practitioner_ids=[candidate.pk for candidate in candidates], now=now
+    )
+    if chosen is None:
         # Only on this failure path, one more query to tell a double submission apart.
         if Appointment.objects.live().filter(patient=patient).overlapping(start, start + timedelta(minutes=1)).exists():
             raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE)
@@ -150,7 +144,6 @@ def _book_in_transaction(
             "initial_assessment_required",
             "Please book an initial assessment first: follow-up visits are for returning patients.",
         )
-    chosen = free[0]
     appointment = Appointment.objects.create(
         patient=patient,
         practitioner_id=chosen.practitioner_id,
@@ -235,32 +228,23 @@ def reschedule_appointment(
         # Practitioner first, then the appointment: the order book_appointment locks in.
         Practitioner.objects.select_for_update().filter(pk=appointment.practitioner_id).first()
         locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
-        local_day = timezone.localtime(new_start, locked.location.zone).date()
-        free = [
-            slot
-            for slot in available_slots(
-                service=locked.service,
-                location=locked.location,
-                practitioner=locked.practitioner,
-                first_day=local_day,
-                last_day=local_day,
-                now=now,
-                practitioner_ids=[locked.practitioner_id],
-                ignoring_appointment_id=locked.pk,
-            )
-            if slot.start == new_start
-        ]
-        if not free:
+        free = slot_at(
+            new_start,
+            service=locked.service,
+            location=locked.location,
+            practitioner_ids=[locked.practitioner_id],
+            now=now,
+            ignoring_appointment_id=locked.pk,
+        )
+        if free is None:
             raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
-        locked.start = free[0].start
-        locked.end = free[0].end
-        locked.blocked_until = free[0].end + timedelta(minutes=locked.service.buffer_after_minutes)
+        locked.start, locked.end = free.start, free.end
+        locked.blocked_until = free.end + timedelta(minutes=locked.service.buffer_after_minutes)
         locked._change_reason = "rescheduled by patient" if by_patient else "rescheduled by staff"
         try:
             with transaction.atomic():
                 locked.save(update_fields=["start", "end", "blocked_until", "updated_at"])
         except IntegrityError as error:
-            if "appointment_no_overlap_per_practitioner" in str(error):
-                raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
+            _raise_booking_error_for(error)
             raise
     return locked

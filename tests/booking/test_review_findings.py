@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-import booking.services as services
+import booking.availability as availability
 from booking.models import Appointment
 from booking.notifications import send_confirmation
 from booking.services import BookingError, book_appointment, reschedule_appointment
@@ -34,7 +34,7 @@ def test_a_reschedule_and_a_booking_at_the_same_place_do_not_deadlock(
     dry_needling, westerville, physio, open_all_week, ten_am, monkeypatch
 ):
     existing = book(dry_needling, westerville, ten_am, practitioner=physio, n=1)
-    real_available_slots = services.available_slots
+    real_available_slots = availability.available_slots
     booker_holds_lock = threading.Event()
 
     def slow_for_the_booker(**kwargs):
@@ -43,7 +43,7 @@ def test_a_reschedule_and_a_booking_at_the_same_place_do_not_deadlock(
             time.sleep(1.0)  # let the rescheduler take its locks meanwhile
         return real_available_slots(**kwargs)
 
-    monkeypatch.setattr(services, "available_slots", slow_for_the_booker)
+    monkeypatch.setattr(availability, "available_slots", slow_for_the_booker)
     results = {}
 
     def booker():
@@ -185,3 +185,14 @@ def test_a_cancelled_booking_gets_no_confirmation(physio, mailoutbox):
     appointment = AppointmentFactory(practitioner=physio, status="cancelled")
     assert send_confirmation(appointment.pk) is False
     assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_moving_onto_the_patients_other_appointment_is_a_kind_error(
+    dry_needling, acupuncture, westerville, physio, acupuncturist, open_all_week, ten_am
+):
+    moved = book(dry_needling, westerville, ten_am, practitioner=physio)
+    book(acupuncture, westerville, ten_am + timedelta(hours=3), practitioner=acupuncturist)  # the same patient
+    with pytest.raises(BookingError) as error:
+        reschedule_appointment(appointment=moved, new_start=ten_am + timedelta(hours=3), by_patient=True)
+    assert error.value.code == "already_booked"

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners
 from booking.models import Appointment
@@ -38,13 +39,11 @@ class Choice:
             return ""
         return self.practitioner.slug if self.practitioner else ANYONE
 
-    def params(self, **extra) -> dict:
-        return {
-            "service": self.service_slug,
-            "location": self.location_slug,
-            "practitioner": self.practitioner_slug,
-            **extra,
-        }
+    @property
+    def query(self) -> str:
+        """The choices so far as a query string, for the wizard's links."""
+        params = {"service": self.service_slug, "location": self.location_slug, "practitioner": self.practitioner_slug}
+        return urlencode({name: value for name, value in params.items() if value})
 
 
 @dataclass
@@ -64,7 +63,9 @@ def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
     if practitioner == ANYONE:
         choice.practitioner_chosen = True
     elif practitioner:
-        choice.practitioner = practitioners_for(choice.service, choice.location).filter(slug=practitioner).first()
+        choice.practitioner = (
+            bookable_practitioners(service=choice.service, location=choice.location).filter(slug=practitioner).first()
+        )
         choice.practitioner_chosen = choice.practitioner is not None
     return choice
 
@@ -83,10 +84,6 @@ def locations_offering(service: Service) -> QuerySet[Location]:
     return Location.objects.active().filter(
         Exists(Practitioner.objects.active().filter(locations=OuterRef("pk"), qualifications__service=service))
     )
-
-
-def practitioners_for(service: Service, location: Location) -> QuerySet[Practitioner]:
-    return bookable_practitioners(service=service, location=location)
 
 
 def needle_free_services() -> QuerySet[Service]:
@@ -121,15 +118,24 @@ def group_by_local_day(slots: list[Slot], location: Location, first_day: date, d
     return list(by_day.values())
 
 
-def days_with_slots(*, choice: Choice, first_day: date, days: int) -> list[Day]:
+def days_with_slots(
+    *,
+    service: Service,
+    location: Location,
+    practitioner: Practitioner | None,
+    first_day: date,
+    days: int,
+    ignoring_appointment_id: int | None = None,
+) -> list[Day]:
     slots = available_slots(
-        service=choice.service,
-        location=choice.location,
-        practitioner=choice.practitioner,
+        service=service,
+        location=location,
+        practitioner=practitioner,
         first_day=first_day,
         last_day=first_day + timedelta(days=days - 1),
+        ignoring_appointment_id=ignoring_appointment_id,
     )
-    return group_by_local_day(slots, choice.location, first_day, days)
+    return group_by_local_day(slots, location, first_day, days)
 
 
 def next_free_slot(*, choice: Choice, after: date) -> Slot | None:

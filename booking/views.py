@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import selectors
-from booking.availability import MAX_WINDOW_DAYS, available_slots
+from booking.availability import bookable_practitioners
 from booking.calendar import appointment_ics
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import Appointment
@@ -32,7 +32,6 @@ from booking.services import (
 from patients.services import current_consent
 
 DAYS_SHOWN = 7
-ANYONE = "any"
 
 
 def _choice(request: HttpRequest, name: str) -> str:
@@ -51,7 +50,7 @@ def start(request: HttpRequest) -> HttpResponse:
         location=_choice(request, "location"),
         practitioner=_choice(request, "practitioner"),
     )
-    context = {"choice": choice, "anyone": ANYONE}
+    context = {"choice": choice, "anyone": selectors.ANYONE}
     if choice.service is None:
         context["services"] = selectors.bookable_services()
         return render(request, "booking/step_service.html", context)
@@ -59,19 +58,31 @@ def start(request: HttpRequest) -> HttpResponse:
         context["locations"] = selectors.locations_offering(choice.service)
         return render(request, "booking/step_location.html", context)
     if not choice.practitioner_chosen:
-        context["practitioners"] = selectors.practitioners_for(choice.service, choice.location)
+        context["practitioners"] = bookable_practitioners(service=choice.service, location=choice.location)
         return render(request, "booking/step_practitioner.html", context)
 
     first_day = _first_day(request.GET.get("from"), choice.location)
-    days = selectors.days_with_slots(choice=choice, first_day=first_day, days=DAYS_SHOWN)
+    days = selectors.days_with_slots(
+        service=choice.service,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        first_day=first_day,
+        days=DAYS_SHOWN,
+    )
     context.update(
         days=days,
-        first_day=first_day,
-        previous_week=first_day - timedelta(days=DAYS_SHOWN) if first_day > _today(choice.location) else None,
-        next_week=first_day + timedelta(days=DAYS_SHOWN),
         next_free=None if any(day.slots for day in days) else selectors.next_free_slot(choice=choice, after=first_day),
+        **_week_navigation(first_day, choice.location),
     )
     return render(request, "booking/step_time.html", context)
+
+
+def _week_navigation(first_day: date, location) -> dict:
+    return {
+        "first_day": first_day,
+        "previous_week": first_day - timedelta(days=DAYS_SHOWN) if first_day > _today(location) else None,
+        "next_week": first_day + timedelta(days=DAYS_SHOWN),
+    }
 
 
 def _today(location) -> date:
@@ -226,17 +237,17 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("booking:manage", token=token)
 
     first_day = _first_day(request.GET.get("from"), appointment.location)
-    last_day = first_day + timedelta(days=DAYS_SHOWN - 1)
-    slots = (
-        available_slots(
+    can_change = patient_may_change(appointment)
+    days = (
+        selectors.days_with_slots(
             service=appointment.service,
             location=appointment.location,
             practitioner=appointment.practitioner,
             first_day=first_day,
-            last_day=min(last_day, first_day + timedelta(days=MAX_WINDOW_DAYS - 1)),
+            days=DAYS_SHOWN,
             ignoring_appointment_id=appointment.pk,
         )
-        if patient_may_change(appointment)
+        if can_change
         else []
     )
     return render(
@@ -244,12 +255,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         "booking/reschedule.html",
         {
             "appointment": appointment,
-            "can_change": patient_may_change(appointment),
-            "days": selectors.group_by_local_day(slots, appointment.location, first_day, DAYS_SHOWN),
-            "first_day": first_day,
-            "previous_week": first_day - timedelta(days=DAYS_SHOWN)
-            if first_day > _today(appointment.location)
-            else None,
-            "next_week": first_day + timedelta(days=DAYS_SHOWN),
+            "can_change": can_change,
+            "days": days,
+            **_week_navigation(first_day, appointment.location),
         },
     )

@@ -1,29 +1,15 @@
 import re
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from booking.models import Appointment
-from booking.services import BookingError, book_appointment
+from booking.services import BookingError
 from patients.models import Patient, Screening
 from patients.services import ScreeningAnswers
-from tests.factories import AppointmentFactory, patient_details
-
-NO_FLAGS = ScreeningAnswers()
-
-
-def book(service, location, start, *, practitioner=None, n=0, screening=NO_FLAGS, consent=True, **details):
-    return book_appointment(
-        service=service,
-        location=location,
-        practitioner=practitioner,
-        start=start,
-        patient_details=patient_details(n, **details),
-        screening=screening,
-        consent_given=consent,
-    )
+from tests.factories import AppointmentFactory
+from tests.helpers import book, race
 
 
 @pytest.mark.django_db
@@ -126,32 +112,10 @@ class TestNoOverlapConstraint:
             Appointment.objects.filter(pk=appointment.pk).update(end=appointment.start)
 
 
-def _race(attempts: int, book_one) -> list:
-    """Run book_one(i) on `attempts` threads, each with its own database connection, released together."""
-    barrier = threading.Barrier(attempts)
-    results: list = [None] * attempts
-
-    def worker(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = book_one(index)
-        except BookingError as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_twenty_patients_race_for_one_slot_and_exactly_one_wins(dry_needling, westerville, physio, open_all_week,
                                                                  ten_am):  # fmt: skip
-    results = _race(20, lambda i: book(dry_needling, westerville, ten_am, practitioner=physio, n=i))
+    results = race(20, lambda i: book(dry_needling, westerville, ten_am, practitioner=physio, n=i))
     winners = [result for result in results if isinstance(result, Appointment)]
     losers = [result for result in results if isinstance(result, BookingError)]
     assert len(winners) == 1
@@ -163,7 +127,7 @@ def test_twenty_patients_race_for_one_slot_and_exactly_one_wins(dry_needling, we
 def test_any_practitioner_race_never_over_assigns(acupuncture, westerville, physio, acupuncturist, open_all_week,
                                                   ten_am):  # fmt: skip
     physio.qualifications.create(service=acupuncture)  # now two practitioners can take the slot
-    results = _race(20, lambda i: book(acupuncture, westerville, ten_am, n=i))
+    results = race(20, lambda i: book(acupuncture, westerville, ten_am, n=i))
     winners = [result for result in results if isinstance(result, Appointment)]
     assert len(winners) == 2
     assert {winner.practitioner_id for winner in winners} == {physio.pk, acupuncturist.pk}

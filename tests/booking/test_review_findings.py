@@ -11,22 +11,10 @@ from django.urls import reverse
 import booking.availability as availability
 from booking.models import Appointment
 from booking.notifications import send_confirmation
-from booking.services import BookingError, book_appointment, reschedule_appointment
+from booking.services import BookingError, reschedule_appointment
 from patients.models import ConsentText, Patient
-from patients.services import ScreeningAnswers
-from tests.factories import AppointmentFactory, patient_details
-
-
-def book(service, location, start, *, practitioner=None, n=0, **changes):
-    return book_appointment(
-        service=service,
-        location=location,
-        practitioner=practitioner,
-        start=start,
-        patient_details=patient_details(n, **changes),
-        screening=ScreeningAnswers(),
-        consent_given=True,
-    )
+from tests.factories import AppointmentFactory
+from tests.helpers import book
 
 
 @pytest.mark.django_db(transaction=True)

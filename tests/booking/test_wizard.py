@@ -1,12 +1,10 @@
 """The patient's booking wizard, confirmation email and manage link, through real requests."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -14,6 +12,7 @@ from booking.models import Appointment
 from booking.notifications import send_confirmation
 from patients.models import Patient, Screening
 from tests.factories import AppointmentFactory
+from tests.helpers import race
 
 pytestmark = pytest.mark.django_db
 
@@ -249,18 +248,7 @@ class TestConfirmationEmail:
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_exactly_one_confirmation(physio, westerville):
     appointment = AppointmentFactory(practitioner=physio, location=westerville, start=_in_days(5))
-    barrier, results = threading.Barrier(2), []
-
-    def worker():
-        barrier.wait(timeout=10)
-        results.append(send_confirmation(appointment.pk))
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(2, lambda _: send_confirmation(appointment.pk))
     assert sorted(results) == [False, True]
     assert len(mail.outbox) == 1
 

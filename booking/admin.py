@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from booking.models import Appointment, TimeOff, WorkingHours
@@ -53,8 +52,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="starts (local time)", ordering="start")
     def local_start(self, appointment: Appointment) -> str:
-        local = timezone.localtime(appointment.start, appointment.location.zone)
-        return f"{local:%a %d %b %Y %H:%M} {appointment.location.timezone}"
+        return f"{appointment.local_start:%a %d %b %Y %H:%M} {appointment.location.timezone}"
 
     def has_add_permission(self, request):
         return False

@@ -188,13 +188,5 @@ class Appointment(models.Model):
         return f"{self.reference} {self.service} with {self.practitioner} at {self.start:%Y-%m-%d %H:%M} UTC"
 
     @property
-    def is_live(self) -> bool:
-        return self.status in self.LIVE_STATUSES
-
-    @property
     def local_start(self):
         return timezone.localtime(self.start, self.location.zone)
-
-    @property
-    def local_end(self):
-        return timezone.localtime(self.end, self.location.zone)

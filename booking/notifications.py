@@ -57,7 +57,7 @@ def _confirmation_message(appointment: Appointment) -> EmailMultiAlternatives:
         "appointment": appointment,
         "clinic_name": settings.CLINIC_NAME,
         "manage_url": manage_url(appointment),
-        "local_start": timezone.localtime(appointment.start, appointment.location.zone),
+        "local_start": appointment.local_start,
     }
     # Subjects show on lock screens and in shared inboxes: no treatment named there.
     subject = " ".join(render_to_string("emails/confirmation_subject.txt", context).split())

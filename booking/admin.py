@@ -1,36 +1,238 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+"""The receptionist's workplace: appointments with front-desk actions, the day sheet, schedules.
 
+Appointments are never edited as rows here: every change goes through booking.services, and
+the change page is the record (read-only, with its history).
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from booking.availability import local_instant
 from booking.models import Appointment, TimeOff, WorkingHours
+from booking.phone_booking import book_by_phone_view
+from booking.selectors import (
+    SCREENING_FLAGS,
+    day_sheet,
+    day_sheet_locations,
+    time_off_zone,
+    with_new_patient_flag,
+)
+from booking.services import BookingError, cancel_appointment, mark_arrived, mark_completed, mark_no_show
+from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
+from clinic.models import Location
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(AuditTrailAdmin):
     list_display = ["practitioner", "location", "weekday", "start_time", "end_time", "effective_from", "effective_to"]
     list_filter = ["location", "practitioner", "weekday"]
     list_select_related = ["practitioner", "location"]
     autocomplete_fields = ["practitioner", "location"]
 
 
+# Time off ---------------------------------------------------------------------------------
+
+
+class WallClockDateTimeField(forms.SplitDateTimeField):
+    """A date and a time as typed, without a zone: the form decides which zone they are in."""
+
+    def compress(self, data_list):
+        if data_list and None not in data_list:
+            return datetime.combine(*data_list)
+        return None
+
+
+def _wall_clock_widget():
+    return forms.SplitDateTimeWidget(
+        date_attrs={"type": "date"}, time_attrs={"type": "time"}, date_format="%Y-%m-%d", time_format="%H:%M"
+    )
+
+
+class TimeOffForm(forms.ModelForm):
+    """Receptionists type local times. They are read in the time off's location's zone, or,
+    for a practitioner alone, in the zone of the locations they work at; when those are in
+    different zones, the location must be chosen. Stored as UTC instants."""
+
+    start = WallClockDateTimeField(widget=_wall_clock_widget(), help_text="Local time at the location.")
+    end = WallClockDateTimeField(widget=_wall_clock_widget(), help_text="Local time at the location.")
+
+    class Meta:
+        model = TimeOff
+        fields = ["practitioner", "location", "start", "end", "reason"]
+        help_texts = {
+            "location": (
+                "Alone: the whole location is closed. With a practitioner: they are away (everywhere), "
+                "and the times are read in this location's time zone. Needed when the practitioner works "
+                "in more than one time zone."
+            ),
+            "reason": "Seen by staff only. No patient details.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = time_off_zone(location=self.instance.location, practitioner=self.instance.practitioner)
+        if self.instance.pk and zone is not None:
+            for name in ("start", "end"):
+                self.initial[name] = timezone.localtime(getattr(self.instance, name), zone).replace(tzinfo=None)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        location, practitioner = cleaned_data.get("location"), cleaned_data.get("practitioner")
+        # Typed times are wall-clock times until a zone is known; never let one reach the model.
+        wall_clock = {name: cleaned_data.pop(name, None) for name in ("start", "end")}
+        if location is None and practitioner is None:
+            self.add_error("location", "Choose a practitioner who is away, a location that is closed, or both.")
+            return cleaned_data
+        zone = time_off_zone(location=location, practitioner=practitioner)
+        if zone is None:
+            self.add_error(
+                "location",
+                f"{practitioner} works in more than one time zone (or at no location yet): "
+                "choose the location whose local time you typed.",
+            )
+            return cleaned_data
+        for name, typed in wall_clock.items():
+            instant = self._instant(name, typed, zone) if typed is not None else None
+            if instant is not None:
+                cleaned_data[name] = instant
+        start, end = cleaned_data.get("start"), cleaned_data.get("end")
+        if start is not None and end is not None and start >= end:
+            self.add_error("end", "The end must be after the start.")
+        return cleaned_data
+
+    def _instant(self, name: str, wall_clock: datetime, zone: ZoneInfo) -> datetime | None:
+        """The instant of a typed local time, refusing the times a clock change skips or repeats."""
+        earlier = wall_clock.replace(tzinfo=zone, fold=0)
+        later = wall_clock.replace(tzinfo=zone, fold=1)
+        when = f"{wall_clock:%H:%M} on {wall_clock:%Y-%m-%d} in {zone.key}"
+        if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
+            self.add_error(name, f"{when} does not exist: the clocks go forward then. Choose a time outside the gap.")
+            return None
+        if earlier.utcoffset() != later.utcoffset():
+            self.add_error(name, f"{when} happens twice: the clocks go back then. Choose a time outside that hour.")
+            return None
+        return earlier.astimezone(UTC)
+
+
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
-    list_display = ["start", "end", "practitioner", "location", "reason"]
+class TimeOffAdmin(AuditTrailAdmin):
+    form = TimeOffForm
+    list_display = ["local_period", "practitioner", "location", "reason"]
     list_filter = ["location", "practitioner"]
     list_select_related = ["practitioner", "location"]
     autocomplete_fields = ["practitioner", "location"]
     date_hierarchy = "start"
+    readonly_fields = ["time_zone_used"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("practitioner__locations")
+
+    @admin.display(description="when (local time)", ordering="start")
+    def local_period(self, time_off: TimeOff) -> str:
+        zone = time_off_zone(location=time_off.location, practitioner=time_off.practitioner) or ZoneInfo("UTC")
+        start, end = timezone.localtime(time_off.start, zone), timezone.localtime(time_off.end, zone)
+        return f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M} {zone.key}"
+
+    @admin.display(description="times are in")
+    def time_zone_used(self, time_off: TimeOff) -> str:
+        zone = time_off_zone(location=time_off.location, practitioner=time_off.practitioner)
+        if zone is not None:
+            return zone.key
+        if time_off.pk:
+            return "UTC, as no single zone applies: choose a location, and type the times in its local time."
+        return "The location's time zone, or the practitioner's when all their locations share one."
+
+
+# Appointments -----------------------------------------------------------------------------
+
+
+class LocalDayFilter(admin.SimpleListFilter):
+    """Days as the receptionist means them: each appointment's own location's calendar."""
+
+    title = "day (local time)"
+    parameter_name = "day"
+    # (first day, last day) relative to today; None is open-ended.
+    RANGES = {
+        "today": ("Today", 0, 0),
+        "tomorrow": ("Tomorrow", 1, 1),
+        "next_7_days": ("Next 7 days", 0, 6),
+        "upcoming": ("From today on", 0, None),
+        "past": ("Before today", None, -1),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _first, _last) in self.RANGES.items()]
+
+    @cached_property
+    def _locations(self) -> list[Location]:
+        # Read once per page: with facet counts shown, queryset() runs once per choice.
+        return list(Location.objects.only("pk", "timezone"))
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.RANGES:
+            return queryset
+        _label, first, last = self.RANGES[self.value()]
+        now = timezone.now()
+        in_range = Q(pk__in=[])
+        # Locations are few; one condition each keeps the (location, start) index usable.
+        for location in self._locations:
+            today = timezone.localtime(now, location.zone).date()
+            condition = Q(location=location)
+            if first is not None:
+                condition &= Q(start__gte=local_instant(today + timedelta(days=first), time(0), location.zone))
+            if last is not None:
+                condition &= Q(start__lt=local_instant(today + timedelta(days=last + 1), time(0), location.zone))
+            in_range |= condition
+        return queryset.filter(in_range)
+
+
+class CancellationForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept with the appointment's history for staff. Keep health details out.",
+    )
+
+
+def _staff_message(error: BookingError) -> str:
+    return error.message[:1].lower() + error.message[1:]
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
-    """Read-only here: bookings, moves and cancellations go through booking.services."""
+class AppointmentAdmin(PhoneSearchMixin, AuditTrailAdmin):
+    phone_search_field = "patient__phone"
 
-    list_display = ["reference", "local_start", "patient", "practitioner", "location", "service", "status", "source"]
-    list_filter = ["status", "source", "location", "practitioner", "service"]
+    """Read-only rows: bookings, status changes and cancellations go through booking.services."""
+
+    list_display = [
+        "reference",
+        "local_start",
+        "patient",
+        "new_patient",
+        "practitioner",
+        "location",
+        "service",
+        "status",
+        "source",
+    ]
+    list_filter = [LocalDayFilter, "status", "source", "location", "practitioner", "service"]
     list_select_related = ["patient", "practitioner", "location", "service"]
     search_fields = ["reference", "patient__first_name", "patient__last_name", "patient__email", "patient__phone"]
+    search_help_text = "Reference, patient name, email or phone (as you hear it, e.g. 614 555 0142)."
     date_hierarchy = "start"
     exclude = ["manage_token"]
+    actions = ["mark_arrived_action", "mark_completed_action", "mark_no_show_action", "cancel_with_reason_action"]
     readonly_fields = [
         "reference",
         "patient",
@@ -50,12 +252,148 @@ class AppointmentAdmin(SimpleHistoryAdmin):
         "created_at",
     ]
 
+    def get_queryset(self, request):
+        return with_new_patient_flag(super().get_queryset(request))
+
+    def get_urls(self):
+        day_sheet_url = path(
+            "day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="booking_appointment_day_sheet"
+        )
+        return [day_sheet_url, *super().get_urls()]
+
+    # Permissions: a record, changed only by actions --------------------------------------
+
+    def has_change_permission(self, request, obj=None):
+        # With a row, "change" would mean saving the form; the page is the record, so it is
+        # shown as view-only (no Save button; a POST is refused). Without a row it is the
+        # permission the front-desk actions need.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancelled and no-show are states; nothing is deleted
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # "Add appointment" is booking for a caller: through book_appointment, never a raw row.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return book_by_phone_view(request, model_admin=self)
+
+    # Columns ------------------------------------------------------------------------------
+
     @admin.display(description="starts (local time)", ordering="start")
     def local_start(self, appointment: Appointment) -> str:
         return f"{appointment.local_start:%a %d %b %Y %H:%M} {appointment.location.timezone}"
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description="new patient")
+    def new_patient(self, appointment: Appointment) -> str:
+        if not appointment.is_new_patient:
+            return ""
+        return format_html('<strong class="new-patient">{}</strong>', "New patient")
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # cancelled and no-show are states; nothing is deleted
+    # Search -------------------------------------------------------------------------------
+
+    # Front-desk actions -------------------------------------------------------------------
+
+    @admin.action(description="Mark arrived", permissions=["change"])
+    def mark_arrived_action(self, request, queryset):
+        self._change_each(request, queryset, mark_arrived, done="Marked arrived")
+
+    @admin.action(description="Mark completed", permissions=["change"])
+    def mark_completed_action(self, request, queryset):
+        self._change_each(request, queryset, mark_completed, done="Marked completed")
+
+    @admin.action(description="Mark no-show", permissions=["change"])
+    def mark_no_show_action(self, request, queryset):
+        self._change_each(request, queryset, mark_no_show, done="Marked no-show")
+
+    @admin.action(description="Cancel with a reason…", permissions=["change"])
+    def cancel_with_reason_action(self, request, queryset):
+        """Two steps, as the admin's delete: a page asking for the reason, then the cancellation."""
+        appointments = list(queryset.select_related("patient", "location", "service").order_by("start", "pk"))
+        form = CancellationForm(request.POST if "confirm_cancellation" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._change_each(
+                request,
+                appointments,
+                lambda *, appointment, by: cancel_appointment(appointment=appointment, reason=reason, by_patient=False),
+                done="Cancelled",
+            )
+            return None  # back to the list, with the messages
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel appointments",
+            "opts": self.opts,
+            "appointments": appointments,
+            "form": form,
+            "action_name": "cancel_with_reason_action",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/booking/appointment/cancel_selected.html", context)
+
+    def _change_each(self, request, appointments, change, *, done: str) -> None:
+        """Each appointment in its own transaction: one refusal does not undo the others."""
+        changed = []
+        for appointment in sorted(appointments, key=lambda item: (item.start, item.pk)):
+            try:
+                change(appointment=appointment, by=request.user)
+            except BookingError as error:
+                self.message_user(request, f"{appointment.reference}: {_staff_message(error)}", messages.ERROR)
+            else:
+                changed.append(appointment.reference)
+        if changed:
+            self.message_user(request, f"{done}: {', '.join(changed)}.", messages.SUCCESS)
+
+    # Day sheet ----------------------------------------------------------------------------
+
+    def day_sheet_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        locations = list(day_sheet_locations())
+        location = _chosen_location(request, locations)
+        sheet = today = None
+        if location is not None:
+            today = timezone.localtime(timezone.now(), location.zone).date()
+            sheet = day_sheet(location=location, day=_chosen_day(request, default=today))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Day sheet",
+            "subtitle": f"{location.name}, {sheet.day:%A %d %B %Y}" if sheet else None,
+            "opts": self.opts,
+            "locations": locations,
+            "sheet": sheet,
+            "today": today,
+            "screening_flags": SCREENING_FLAGS,
+            "show_screening": request.user.has_perm("patients.view_screening"),
+            "has_add_permission": self.has_add_permission(request),
+        }
+        return TemplateResponse(request, "admin/booking/appointment/day_sheet.html", context)
+
+
+# The day sheet's own range: far enough for any real use, and never near date.min/max.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+
+
+def _chosen_location(request, locations: list[Location]) -> Location | None:
+    wanted = request.GET.get("location", "").strip()
+    if wanted:
+        for location in locations:
+            if wanted in (location.slug, str(location.pk)):
+                return location
+        messages.warning(request, "There is no active location by that name; showing the first one.")
+    return locations[0] if locations else None
+
+
+def _chosen_day(request, *, default: date) -> date:
+    wanted = request.GET.get("date", "").strip()
+    if not wanted:
+        return default
+    try:
+        chosen = date.fromisoformat(wanted)
+    except ValueError:
+        chosen = None
+    if chosen is None or not EARLIEST_DAY <= chosen <= LATEST_DAY:
+        messages.warning(request, "That is not a date (YYYY-MM-DD); showing today.")
+        return default
+    return chosen

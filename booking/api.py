@@ -52,6 +52,7 @@ from booking.selectors import availability_request_lookup
 from booking.services import BookingError, book_appointment, cancel_appointment, reschedule_appointment
 from clinic import selectors
 from clinic.models import Location, Practitioner, Service
+from discovery.api import discovery_call_create
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -558,6 +559,7 @@ urlpatterns = [
     path("appointments/<str:manage_token>", appointment_detail, name="appointment"),
     path("appointments/<str:manage_token>/cancel", appointment_cancel, name="appointment_cancel"),
     path("appointments/<str:manage_token>/reschedule", appointment_reschedule, name="appointment_reschedule"),
+    path("discovery-calls", never_cache(api_view("POST")(discovery_call_create)), name="discovery_calls"),
     path("openapi.json", openapi_document, name="openapi"),
     # Anything else under /api/v1/ answers JSON too, never the site's HTML 404 page.
     re_path(r"", not_found, name="not_found"),

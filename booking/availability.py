@@ -194,6 +194,9 @@ def one_per_start(slots: Iterable[Slot], preference: Sequence[int]) -> list[Slot
 def bookable_practitioners(*, service: Service, location: Location, practitioner: Practitioner | None = None):
     """Active practitioners at the location qualified for the service, in the clinic's order."""
     queryset = Practitioner.objects.active().filter(locations=location, qualifications__service=service)
+    if location.is_by_phone and not service.is_by_phone:
+        # Whoever takes calls "by phone" may be qualified for treatments, but those need the patient in the room.
+        queryset = queryset.none()
     if practitioner is not None:
         queryset = queryset.filter(pk=practitioner.pk)
     return queryset.distinct().order_by("display_order", "name", "pk")

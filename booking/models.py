@@ -37,6 +37,8 @@ class WorkingHours(models.Model):
     effective_from = models.DateField(null=True, blank=True, help_text="Empty: since always.")
     effective_to = models.DateField(null=True, blank=True, help_text="Empty: until further notice. Inclusive.")
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name_plural = "working hours"
         ordering = ["practitioner", "location", "weekday", "start_time"]
@@ -65,6 +67,8 @@ class TimeOff(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "time off"

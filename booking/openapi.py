@@ -12,6 +12,8 @@ closed on responses (a response never carries more than is written here).
 from booking.forms import NAME_MAX, TEXT_MAX
 from booking.models import Appointment
 from clinic.models import Service
+from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, DiscoveryCallRequest
+from discovery.models import NAME_MAX as CALLER_NAME_MAX
 from patients.services import RED_FLAGS
 
 SLUG_RE = r"[-a-zA-Z0-9_]+"  # Django's slug characters
@@ -118,6 +120,47 @@ CANCEL_REQUEST = _object(
 
 RESCHEDULE_REQUEST = _object({"start": _REQUESTED_START}, closed=False)
 
+DISCOVERY_CALL_REQUEST = _object(
+    {
+        "name": {"type": "string", "minLength": 1, "maxLength": CALLER_NAME_MAX},
+        "phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": PHONE_MAX,
+            "description": "The number to call; include the country code outside the US, e.g. +44 20 7946 0958.",
+        },
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "best_time": {
+            "type": "string",
+            "enum": DiscoveryCallRequest.BestTime.values,
+            "description": "Weekdays, clinic time: morning 9-12, afternoon 12-17, evening 17-19.",
+        },
+        "concern": {
+            "type": "string",
+            "maxLength": CONCERN_MAX,
+            "description": "What is going on, in the person's words. Health information: shown to staff only.",
+        },
+        "conditions": {
+            "type": "array",
+            "items": {**_SLUG, "description": "A condition's slug, as on /conditions/."},
+            "description": "Conditions it is about (optional).",
+        },
+        "heard_about": {"type": "string", "enum": DiscoveryCallRequest.HeardAbout.values},
+        "heard_about_other": {
+            "type": "string",
+            "maxLength": HEARD_ABOUT_OTHER_MAX,
+            "description": "Where, when heard_about is other.",
+        },
+        "consent_to_contact": {
+            "type": "boolean",
+            "const": True,
+            "description": "The person agrees that the clinic may call and email them about this request.",
+        },
+    },
+    required=["name", "phone", "email", "best_time", "consent_to_contact"],
+    closed=False,
+)
+
 # Responses.
 
 _LOCATION = _object(
@@ -182,6 +225,16 @@ _BOOKING = _object(
             "pattern": f"^{MANAGE_TOKEN_RE}$",
             "description": "The secret in the patient's manage link. Anyone holding it can change the booking.",
         },
+    }
+)
+
+_DISCOVERY_CALL = _object(
+    {
+        "reference": {
+            "type": "string",
+            "pattern": "^DC-[2-9A-HJ-NP-Z]{5}$",
+            "description": "Short, to read out over the phone.",
+        }
     }
 )
 
@@ -359,6 +412,29 @@ DOCUMENT = {
                 },
             },
         },
+        "/discovery-calls": {
+            "post": {
+                "operationId": "requestDiscoveryCall",
+                "summary": "Ask the clinic to call back for a free 15-minute discovery call",
+                "description": (
+                    "One request per phone number a day: a repeat within 24 hours stores nothing new and answers "
+                    "200 with the first request's reference. Limited to 5 stored requests per client address "
+                    "an hour. The clinic emails an acknowledgement to the address given."
+                ),
+                "requestBody": _body("DiscoveryCallRequest", required=True),
+                "responses": {
+                    "201": _json("Requested.", _ref("DiscoveryCall")),
+                    "200": _json("Already requested from this number within 24 hours.", _ref("DiscoveryCall")),
+                    "400": _BAD_INPUT,
+                    "413": _TOO_LARGE,
+                    "415": _NOT_JSON,
+                    "429": _json(
+                        "Too many requests from this address; the message gives the clinic's number to call.",
+                        _problem("rate_limited"),
+                    ),
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -378,6 +454,8 @@ DOCUMENT = {
             "BookingRequest": BOOKING_REQUEST,
             "CancelRequest": CANCEL_REQUEST,
             "RescheduleRequest": RESCHEDULE_REQUEST,
+            "DiscoveryCall": _DISCOVERY_CALL,
+            "DiscoveryCallRequest": DISCOVERY_CALL_REQUEST,
             "FieldErrors": _FIELD_ERRORS,
         }
     },

@@ -1,17 +1,19 @@
 """Read paths of the booking pages: the wizard's choices, days of free times, a booking by its link."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners
-from booking.models import Appointment
+from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners, local_instant
+from booking.models import Appointment, TimeOff, WorkingHours
 from clinic.models import Location, Practitioner, PractitionerService, Service
+from patients.models import Screening
 
 ANYONE = "any"
 
@@ -81,9 +83,11 @@ def bookable_services() -> QuerySet[Service]:
 
 
 def locations_offering(service: Service) -> QuerySet[Location]:
-    return Location.objects.active().filter(
+    locations = Location.objects.active().filter(
         Exists(Practitioner.objects.active().filter(locations=OuterRef("pk"), qualifications__service=service))
     )
+    # The same rule as bookable_practitioners: treatments are never offered "by phone".
+    return locations if service.is_by_phone else locations.filter(is_by_phone=False)
 
 
 def needle_free_services() -> QuerySet[Service]:
@@ -207,3 +211,196 @@ def availability_request_lookup(
     )
     location = Location(id=location_id, slug=l_slug, timezone=zone_name) if location_id is not None else None
     return version, service, location
+
+
+# The reception's day sheet ---------------------------------------------------------------
+
+
+def with_new_patient_flag(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """Annotate `is_new_patient`: a treatment with no earlier live treatment of the same patient
+    (the first visit: an initial assessment to prepare for). One subquery, no query per row."""
+    earlier_treatment = Appointment.objects.live().filter(
+        patient=OuterRef("patient"), service__kind=Service.Kind.TREATMENT, start__lt=OuterRef("start")
+    )
+    return appointments.annotate(
+        is_new_patient=ExpressionWrapper(
+            Q(service__kind=Service.Kind.TREATMENT) & ~Exists(earlier_treatment), output_field=BooleanField()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ScreeningFlag:
+    field: str
+    label: str
+    symbol: str  # how the day sheet draws it, always with the label as its text alternative
+
+
+SCREENING_FLAGS = [
+    ScreeningFlag("pregnant", "Pregnant or possibly pregnant", "🤰"),
+    ScreeningFlag("blood_thinners", "Takes blood thinners", "💊"),
+    ScreeningFlag("bleeding_disorder", "Bleeding disorder", "🩸"),
+    ScreeningFlag("needle_fear", "Strong fear of needles", "😰"),
+]
+
+
+@dataclass
+class DaySheetEntry:
+    appointment: Appointment
+    local_start: datetime
+    times: str  # "09:00–10:00", with zone abbreviations on the days the clocks change
+    is_new_patient: bool
+    screening_flags: list[ScreeningFlag]
+
+
+@dataclass
+class LocalPeriod:
+    """A stretch of the day in local time, e.g. "12:00–13:00", "from 16:00" or "all day"."""
+
+    times: str
+    reason: str = ""
+
+
+@dataclass
+class DaySheetColumn:
+    practitioner: Practitioner
+    working_hours: list[LocalPeriod] = field(default_factory=list)
+    time_off: list[LocalPeriod] = field(default_factory=list)
+    entries: list[DaySheetEntry] = field(default_factory=list)  # live and no-shows, in time order
+    cancelled: list[DaySheetEntry] = field(default_factory=list)
+
+
+@dataclass
+class DaySheet:
+    location: Location
+    day: date
+    hours_in_day: float  # 23 or 25 on the days the clocks change
+    columns: list[DaySheetColumn]
+    closures: list[LocalPeriod]
+
+    @property
+    def clocks_change(self) -> bool:
+        return self.hours_in_day != 24
+
+    @property
+    def previous_day(self) -> date:
+        return self.day - timedelta(days=1)
+
+    @property
+    def next_day(self) -> date:
+        return self.day + timedelta(days=1)
+
+
+def day_sheet_locations() -> QuerySet[Location]:
+    return Location.objects.active()
+
+
+def day_sheet(*, location: Location, day: date) -> DaySheet:
+    """One location's local day: a column per practitioner who works there that day or has an
+    appointment there that day, in the clinic's order. Four queries, however many appointments.
+
+    The day is the location's own calendar day, from local midnight to local midnight: 23 or
+    25 hours when the clocks change.
+    """
+    zone = location.zone
+    day_start = local_instant(day, time(0), zone)
+    day_end = local_instant(day + timedelta(days=1), time(0), zone)
+    hours_in_day = (day_end - day_start).total_seconds() / 3600
+    # On a 23- or 25-hour day a bare "01:30" can be two instants: name the offset.
+    clock_format = "%H:%M %Z" if hours_in_day != 24 else "%H:%M"
+
+    def clock(instant: datetime) -> str:
+        return timezone.localtime(instant, zone).strftime(clock_format)
+
+    columns: dict[int, DaySheetColumn] = {}
+
+    def column_for(practitioner: Practitioner) -> DaySheetColumn:
+        if practitioner.pk not in columns:
+            columns[practitioner.pk] = DaySheetColumn(practitioner=practitioner)
+        return columns[practitioner.pk]
+
+    working_hours = (
+        WorkingHours.objects.filter(location=location, weekday=day.weekday(), practitioner__is_active=True)
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=day))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .select_related("practitioner")
+        .order_by("start_time")
+    )
+    for hours in working_hours:
+        opens, closes = local_instant(day, hours.start_time, zone), local_instant(day, hours.end_time, zone)
+        column_for(hours.practitioner).working_hours.append(LocalPeriod(times=f"{clock(opens)}–{clock(closes)}"))
+
+    appointments = with_new_patient_flag(
+        Appointment.objects.filter(location=location, start__gte=day_start, start__lt=day_end)
+        .select_related("patient", "practitioner", "service", "screening")
+        .order_by("start", "pk")
+    )
+    for appointment in appointments:
+        screening = _screening_or_none(appointment)
+        entry = DaySheetEntry(
+            appointment=appointment,
+            local_start=timezone.localtime(appointment.start, zone),
+            times=f"{clock(appointment.start)}–{clock(appointment.end)}",
+            is_new_patient=appointment.is_new_patient,
+            screening_flags=[flag for flag in SCREENING_FLAGS if screening and getattr(screening, flag.field)],
+        )
+        column = column_for(appointment.practitioner)
+        if appointment.status == Appointment.Status.CANCELLED:
+            column.cancelled.append(entry)
+        else:
+            column.entries.append(entry)
+
+    closures: list[LocalPeriod] = []
+    for time_off in TimeOff.objects.filter(
+        Q(practitioner_id__in=list(columns)) | Q(location=location, practitioner__isnull=True),
+        start__lt=day_end,
+        end__gt=day_start,
+    ).order_by("start"):
+        period = LocalPeriod(times=_clipped_to_day(time_off, day_start, day_end, clock), reason=time_off.reason)
+        if time_off.practitioner_id is None:
+            closures.append(period)
+        else:
+            columns[time_off.practitioner_id].time_off.append(period)
+
+    ordered = sorted(
+        columns.values(),
+        key=lambda column: (column.practitioner.display_order, column.practitioner.name, column.practitioner.pk),
+    )
+    return DaySheet(
+        location=location,
+        day=day,
+        hours_in_day=hours_in_day,
+        columns=ordered,
+        closures=closures,
+    )
+
+
+def _clipped_to_day(time_off: TimeOff, day_start: datetime, day_end: datetime, clock) -> str:
+    starts_before, ends_after = time_off.start <= day_start, time_off.end >= day_end
+    if starts_before and ends_after:
+        return "all day"
+    if starts_before:
+        return f"until {clock(time_off.end)}"
+    if ends_after:
+        return f"from {clock(time_off.start)}"
+    return f"{clock(time_off.start)}–{clock(time_off.end)}"
+
+
+def _screening_or_none(appointment: Appointment) -> Screening | None:
+    # select_related caches a missing reverse one-to-one as absent: no query either way.
+    try:
+        return appointment.screening
+    except Screening.DoesNotExist:
+        return None
+
+
+def time_off_zone(*, location: Location | None, practitioner: Practitioner | None) -> ZoneInfo | None:
+    """The zone time off is entered and shown in: its location's, else the one zone all the
+    practitioner's locations share. None when that is ambiguous (or there is no location):
+    then the location must be named. practitioner.locations may be prefetched."""
+    if location is not None:
+        return location.zone
+    if practitioner is None:
+        return None
+    zone_names = {place.timezone for place in practitioner.locations.all()}
+    return ZoneInfo(zone_names.pop()) if len(zone_names) == 1 else None

@@ -10,6 +10,7 @@ writer that skips this path; its IntegrityError becomes the same domain error.
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -248,3 +249,117 @@ def reschedule_appointment(
             _raise_booking_error_for(error)
             raise
     return locked
+
+
+# Status changes at the front desk ------------------------------------------------------
+#
+# confirmed -> arrived        on the appointment's local day or later (not for a future day:
+#                             that is a click on the wrong row)
+# confirmed/arrived -> completed   once the start time has passed
+# confirmed -> no_show        once the start time has passed; never from arrived (the patient is here)
+# no_show -> arrived/completed     correcting a mistaken no-show: the patient did come
+# cancelled and completed are final (book again instead); a no-show is final but for that correction.
+
+_STAFF_TRANSITIONS = {
+    Appointment.Status.ARRIVED: {Appointment.Status.CONFIRMED, Appointment.Status.NO_SHOW},
+    Appointment.Status.COMPLETED: {
+        Appointment.Status.CONFIRMED,
+        Appointment.Status.ARRIVED,
+        Appointment.Status.NO_SHOW,
+    },
+    Appointment.Status.NO_SHOW: {Appointment.Status.CONFIRMED},
+}
+_TARGET_WORDS = {
+    Appointment.Status.ARRIVED: "arrived",
+    Appointment.Status.COMPLETED: "completed",
+    Appointment.Status.NO_SHOW: "a no-show",
+}
+
+
+def mark_arrived(
+    *, appointment: Appointment, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Appointment:
+    """The patient is at the desk. From confirmed, on the appointment's local day or after;
+    also from no-show, to correct a no-show marked by mistake (the time must still be free)."""
+    return _change_status(appointment, to=Appointment.Status.ARRIVED, by=by, now=now)
+
+
+def mark_completed(
+    *, appointment: Appointment, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Appointment:
+    """The visit took place. From confirmed or arrived once the start time has passed; also from
+    no-show, to correct a no-show marked by mistake (the time must still be free)."""
+    return _change_status(appointment, to=Appointment.Status.COMPLETED, by=by, now=now)
+
+
+def mark_no_show(
+    *, appointment: Appointment, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Appointment:
+    """The patient did not come. Only from confirmed and once the start time has passed: an
+    arrived patient is no no-show. Undo a mistaken no-show with mark_arrived or mark_completed."""
+    return _change_status(appointment, to=Appointment.Status.NO_SHOW, by=by, now=now)
+
+
+def _change_status(
+    appointment: Appointment, *, to: str, by: AbstractBaseUser | None, now: datetime | None
+) -> Appointment:
+    """Raises BookingError with code invalid_transition, too_early or slot_unavailable;
+    the messages are for staff."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # of=("self",): the location row is joined only to read its zone; locking it too
+        # would make every booking at the location wait (see _lock_for_patient_change).
+        locked = Appointment.objects.select_for_update(of=("self",)).select_related("location").get(pk=appointment.pk)
+        _refuse_unless_allowed(locked, to=to, now=now)
+        correcting_no_show = locked.status == Appointment.Status.NO_SHOW
+        locked.status = to
+        marked = f"marked {Appointment.Status(to).label.lower()}"
+        locked._change_reason = f"no-show corrected: {marked}" if correcting_no_show else marked
+        if by is not None:
+            locked._history_user = by
+        try:
+            # A no-show's time was given back: if someone else has been booked into it since,
+            # the exclusion constraints refuse to make this one live again.
+            with transaction.atomic():
+                locked.save(update_fields=["status", "updated_at"])
+        except IntegrityError as error:
+            if "appointment_no_overlap_per_practitioner" in str(error):
+                raise BookingError(
+                    "slot_unavailable",
+                    "Cannot correct this no-show: the practitioner's time has been booked for someone else since. "
+                    "Book the patient a new appointment instead.",
+                ) from error
+            if "appointment_no_overlap_per_patient" in str(error):
+                raise BookingError(
+                    "slot_unavailable",
+                    "Cannot correct this no-show: the patient has another appointment at that time now.",
+                ) from error
+            raise
+    return locked
+
+
+def _refuse_unless_allowed(appointment: Appointment, *, to: str, now: datetime) -> None:
+    current = appointment.status
+    if current == to:
+        raise BookingError("invalid_transition", f"Already marked as {_TARGET_WORDS[to]}.")
+    if current not in _STAFF_TRANSITIONS[to]:
+        current_words = appointment.get_status_display().lower()
+        article = "an" if current_words[0] in "aeiou" else "a"
+        message = f"Cannot mark {article} {current_words} appointment as {_TARGET_WORDS[to]}."
+        if current == Appointment.Status.ARRIVED and to == Appointment.Status.NO_SHOW:
+            message = "Cannot mark an arrived appointment as a no-show: the patient came."
+        raise BookingError("invalid_transition", message)
+    zone = appointment.location.zone
+    if to == Appointment.Status.ARRIVED:
+        if timezone.localtime(appointment.start, zone).date() > timezone.localtime(now, zone).date():
+            raise BookingError(
+                "too_early",
+                f"Cannot mark as arrived before the appointment's day "
+                f"({timezone.localtime(appointment.start, zone):%a %d %b %Y}).",
+            )
+    elif now < appointment.start:
+        raise BookingError(
+            "too_early",
+            f"Cannot mark as {_TARGET_WORDS[to]} before the start time "
+            f"({timezone.localtime(appointment.start, zone):%a %d %b %H:%M}).",
+        )

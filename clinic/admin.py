@@ -5,8 +5,8 @@ from clinic.models import Condition, Location, Practitioner, PractitionerService
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ["name", "phone", "timezone", "is_active"]
-    list_filter = ["is_active", "timezone"]
+    list_display = ["name", "phone", "timezone", "is_by_phone", "is_active"]
+    list_filter = ["is_active", "is_by_phone", "timezone"]
     search_fields = ["name", "address", "phone"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from clinic.selectors import public_locations
+from clinic.selectors import clinic_premises
 
 
 def clinic(request):
@@ -8,5 +8,5 @@ def clinic(request):
     return {
         "clinic_name": settings.CLINIC_NAME,
         "emergency_number": settings.EMERGENCY_NUMBER,
-        "clinic_locations": public_locations(),
+        "clinic_locations": clinic_premises(),
     }

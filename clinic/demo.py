@@ -49,22 +49,28 @@ def seed_demo_clinic() -> list[DemoLogin]:
     for row in demo_content.PRACTITIONERS:
         first_name, _, last_name = row["name"].replace("Dr. ", "").partition(" ")
         user = _demo_user(row["username"], group=PRACTITIONER_GROUP, first_name=first_name, last_name=last_name)
-        fields = {key: value for key, value in row.items() if key not in {"slug", "services", "locations", "username"}}
+        fields = {
+            key: value
+            for key, value in row.items()
+            if key not in {"slug", "services", "locations", "username", "takes_phone_calls"}
+        }
         practitioner, _ = Practitioner.objects.update_or_create(slug=row["slug"], defaults={**fields, "user": user})
-        practitioner.locations.set([locations[slug] for slug in row["locations"]])
+        by_phone = locations["by-phone"] if row.get("takes_phone_calls") else None
+        practitioner.locations.set([locations[slug] for slug in row["locations"]] + ([by_phone] if by_phone else []))
         wanted = {services[slug].pk for slug in row["services"]}
         PractitionerService.objects.filter(practitioner=practitioner).exclude(service_id__in=wanted).delete()
         PractitionerService.objects.bulk_create(
             [PractitionerService(practitioner=practitioner, service_id=service_id) for service_id in wanted],
             ignore_conflicts=True,
         )
-        _demo_working_hours(practitioner, [locations[slug] for slug in row["locations"]])
+        _demo_working_hours(practitioner, [locations[slug] for slug in row["locations"]], by_phone=by_phone)
         logins.append(DemoLogin(row["username"], f"{row['name']}, {row['title']} (group Practitioner)"))
     return logins
 
 
-def _demo_working_hours(practitioner: Practitioner, locations: list[Location]) -> None:
-    """Weekdays 09:00-12:30 and 13:30-17:00; someone at two places splits the week between them."""
+def _demo_working_hours(practitioner: Practitioner, locations: list[Location], *, by_phone: Location | None) -> None:
+    """Weekdays 09:00-12:30 and 13:30-17:00; someone at two places splits the week between them.
+    Phone calls fit around clinic hours only on days spent in the phone line's own time zone."""
     WorkingHours.objects.filter(practitioner=practitioner).delete()
     for weekday in range(5):
         location = locations[weekday % len(locations)]
@@ -72,6 +78,11 @@ def _demo_working_hours(practitioner: Practitioner, locations: list[Location]) -
             WorkingHours.objects.create(
                 practitioner=practitioner, location=location, weekday=weekday, start_time=start, end_time=end
             )
+        if by_phone is not None and location.timezone == by_phone.timezone:
+            for start, end in demo_content.PHONE_CALL_HOURS:
+                WorkingHours.objects.create(
+                    practitioner=practitioner, location=by_phone, weekday=weekday, start_time=start, end_time=end
+                )
 
 
 def _demo_user(username: str, *, group: str | None = None, is_staff=False, is_superuser=False, **names):

@@ -135,7 +135,21 @@ LOCATIONS = [
         "phone": "+14035550163",
         "timezone": "America/Edmonton",
     },
+    {
+        # Not a place: free discovery calls are booked here and a practitioner phones the patient.
+        "slug": "by-phone",
+        "name": "By phone",
+        "address": "We call you on the number you give us.\nNo need to travel.",
+        "phone": "+16145550142",
+        "timezone": "America/New_York",
+        "is_by_phone": True,
+        "display_order": 900,
+    },
 ]
+
+# Practitioners who take free discovery calls by phone, outside their clinic hours (in the
+# "By phone" location's zone, on the days they work in that zone): before and after clinic.
+PHONE_CALL_HOURS = [("08:30", "09:00"), ("17:00", "17:30")]
 
 
 # ---------------------------------------------------------------------------
@@ -419,6 +433,7 @@ PRACTITIONERS = [
             "free-discovery-call",
         ],
         "locations": ["westerville"],
+        "takes_phone_calls": True,
         "username": "maya.lindqvist",
         "display_order": 10,
     },
@@ -440,6 +455,7 @@ PRACTITIONERS = [
             "free-discovery-call",
         ],
         "locations": ["westerville", "calgary"],
+        "takes_phone_calls": True,
         "username": "dr.okafor",
         "display_order": 20,
     },

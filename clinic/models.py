@@ -54,6 +54,14 @@ class Location(CatalogueEntry):
         validators=[validate_time_zone],
         help_text="IANA name, e.g. America/New_York. Appointment times are shown in this zone.",
     )
+    is_by_phone = models.BooleanField(
+        "by phone",
+        default=False,
+        help_text=(
+            "Not a place to visit: we call the patient at the booked time. Only discovery calls can be "
+            "booked here, and it is not listed among the clinics."
+        ),
+    )
 
     class Meta(CatalogueEntry.Meta):
         constraints = [

@@ -14,6 +14,11 @@ def public_locations() -> QuerySet[Location]:
     return Location.objects.active()
 
 
+def clinic_premises() -> QuerySet[Location]:
+    """The clinics a patient can visit or call: not the "By phone" location, where we call them."""
+    return Location.objects.active().filter(is_by_phone=False)
+
+
 def public_services() -> QuerySet[Service]:
     return Service.objects.active()
 

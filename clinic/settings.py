@@ -111,9 +111,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "simple_history",
+    "django_ratelimit",
     "clinic",
     "booking",
     "patients",
+    "discovery",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +189,22 @@ if not 5 <= BOOKING_SLOT_STEP_MINUTES <= 60 or 60 % BOOKING_SLOT_STEP_MINUTES:
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 
+# The shared cache holds availability answers and rate-limit counters. Several app
+# servers must share one (Redis); without REDIS_URL each process keeps its own in
+# memory, which is right for `make run` and the tests (one process) only.
+REDIS_URL = env_str("REDIS_URL", default=None)
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+        _fail("REDIS_URL", "must be a redis://, rediss:// or unix:// URL (it is not echoed: it may hold a password).")
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit refuses a per-process cache; with one process it counts correctly.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Behind a load balancer the client's address is in a header the balancer sets, e.g.
+# HTTP_X_REAL_IP; unset, REMOTE_ADDR is used.
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", default=None)
+
 # Email: the console in development, SMTP in production unless told otherwise.
 # The variables are the classic EMAIL_* names; Django 6.1 configures them as MAILERS.
 _email_backend = env_str(
@@ -223,6 +241,8 @@ else:  # Django 5.2 on Python 3.11
     globals().update({_classic_names[option]: value for option, value in _email_options.items()})
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="clinic@localhost" if DEBUG else _REQUIRED)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The clinic's own inbox: new discovery-call requests are announced there.
+CLINIC_EMAIL = env_str("CLINIC_EMAIL", default="reception@localhost" if DEBUG else DEFAULT_FROM_EMAIL)
 
 # Flash messages can mention what a patient told us (e.g. a fear of needles): keep them
 # server-side in the session, never in a cookie.

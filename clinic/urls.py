@@ -20,6 +20,7 @@ catalogue_patterns = (
 urlpatterns = [
     path("", include(catalogue_patterns)),
     path("", include("booking.urls")),
+    path("", include("discovery.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(("booking.api", "api"))),
     path("admin/", admin.site.urls),

@@ -4,6 +4,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+# The change reason on a merged duplicate's deletion record: how its history is found again.
+MERGED_INTO_REASON = "merged into patient #{pk}"
 
 
 class Patient(models.Model):
@@ -15,8 +19,12 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Every change, with who made it and when; a merged duplicate's last state stays here.
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["last_name", "first_name"]
+        permissions = [("merge_patients", "Can merge duplicate patient records")]
         constraints = [
             # A returning patient is recognised by email + date of birth, with no account:
             # the pair is unique, so two simultaneous first bookings cannot create twins.

@@ -1,12 +1,15 @@
 """The shared cast: a receptionist, two practitioners, a superuser and an outsider,
 in a small clinic with two locations in different time zones."""
 
+import functools
 import importlib
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
 from tests.factories import (
@@ -23,11 +26,28 @@ def _empty_cache():
     cache.clear()
 
 
+# The data migrations that give the role groups their permissions, in migration order.
+ROLE_MIGRATIONS = [
+    ("clinic.migrations.0002_role_groups", "create_role_groups"),
+    ("booking.migrations.0004_reception_permissions", "grant"),
+    ("booking.migrations.0008_reception_workplace_permissions", "grant"),
+    ("patients.migrations.0004_reception_patient_permissions", "grant"),
+    ("discovery.migrations.0002_reception_permissions", "grant"),
+]
+
+
+@functools.cache
+def _migrated_apps():
+    """The historical app registry the data migrations expect (they mark app configs as
+    having models, which must not touch the real registry)."""
+    return MigrationLoader(connection).project_state().apps
+
+
 @pytest.fixture(autouse=True)
 def _rows_from_data_migrations(request):
     """Transactional tests (real concurrent connections, the live server) end with a flush
     that empties what data migrations wrote. Put the rows tests rely on back first:
-    the role groups and the published consent text."""
+    the role groups with their permissions, and the published consent text."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or {
         "transactional_db",
@@ -36,8 +56,8 @@ def _rows_from_data_migrations(request):
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
-    for name in (RECEPTION_GROUP, PRACTITIONER_GROUP):
-        Group.objects.get_or_create(name=name)
+    for module, function in ROLE_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(_migrated_apps(), None)
     importlib.import_module("patients.migrations.0002_consent_version_1").publish_version_1(apps, None)
 
 

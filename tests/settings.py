@@ -10,6 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijkl
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("DEFAULT_FROM_EMAIL", "clinic@example.com")
+os.environ.setdefault("CLINIC_EMAIL", "reception@example.com")
 
 from clinic.settings import *  # noqa: F403
 

@@ -703,6 +703,7 @@ class TestOpenApiDocument:
             "/appointments/{manage_token}",
             "/appointments/{manage_token}/cancel",
             "/appointments/{manage_token}/reschedule",
+            "/discovery-calls",
             "/openapi.json",
         }
 

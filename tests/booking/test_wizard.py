@@ -244,6 +244,12 @@ class TestConfirmationEmail:
         assert message.attachments[0][0] == f"appointment-{appointment.reference}.ics"
         assert message.alternatives[0][1] == "text/html"
 
+    def test_the_subject_shows_the_clinic_name_as_written(self, physio, westerville, settings):
+        settings.CLINIC_NAME = "Pain & Needling"
+        AppointmentFactory(practitioner=physio, location=westerville, start=_in_days(5))
+        call_command("send_due_notifications")
+        assert mail.outbox[0].subject.startswith("Your appointment at Pain & Needling on ")
+
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_exactly_one_confirmation(physio, westerville):

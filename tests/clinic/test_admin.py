@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import Practitioner, PractitionerService, Service
-from tests.factories import ConditionFactory, PractitionerFactory, ServiceFactory
+from tests.factories import ConditionFactory, PatientFactory, PractitionerFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,31 @@ def test_practitioner_admin_shows_locations_without_a_query_per_row(
         page = client.get(reverse("admin:clinic_practitioner_changelist"))
     assert "Westerville, Calgary" in page.content.decode() or "Calgary, Westerville" in page.content.decode()
     assert Practitioner.objects.count() > 30
+
+
+def test_the_admin_index_opens_with_the_front_desk_shortcuts_for_reception(client, receptionist):
+    client.force_login(receptionist)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'id="reception-desk"' in page
+    for url in (
+        reverse("admin:booking_appointment_day_sheet"),
+        reverse("admin:booking_appointment_add"),
+        reverse("admin:discovery_discoverycallrequest_changelist"),
+    ):
+        assert f'href="{url}' in page
+
+
+def test_a_staff_user_without_reception_permissions_sees_no_front_desk(client, practitioner_user):
+    practitioner_user.is_staff = True
+    practitioner_user.save()
+    client.force_login(practitioner_user)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert b'id="reception-desk"' not in response.content
+
+
+def test_a_patient_page_links_to_booking_for_that_patient(client, receptionist):
+    patient = PatientFactory()
+    client.force_login(receptionist)
+    page = client.get(reverse("admin:patients_patient_change", args=[patient.pk])).content.decode()
+    assert f'href="{reverse("admin:booking_appointment_add")}?patient={patient.pk}"' in page

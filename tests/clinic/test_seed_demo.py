@@ -21,7 +21,7 @@ def test_seed_demo_builds_the_demo_clinic_and_is_idempotent(settings, capsys):
     call_command("seed_demo")
     assert _counts() == first
     assert first == {
-        "Location": 2,
+        "Location": 3,  # Westerville, Calgary and "By phone"
         "Practitioner": 4,
         "Service": 6,
         "Condition": 10,

@@ -24,11 +24,9 @@ PRINT_SETTINGS = (
 )
 
 
-def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
+def _start(env: dict[str, str], code: str = PRINT_SETTINGS) -> subprocess.CompletedProcess:
     clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "clinic.settings", **env}
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 
 def test_a_complete_production_environment_starts_with_debug_off():
@@ -58,6 +56,7 @@ def test_debug_needs_only_a_database():
         ({"EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),
         ({"DEFAULT_FROM_EMAIL": None}, "DEFAULT_FROM_EMAIL"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}, "EMAIL_FILE_PATH"),
+        ({"REDIS_URL": "http://:secret@cache.internal:6379/0"}, "REDIS_URL"),
     ],
 )
 def test_a_bad_or_missing_value_stops_start_up_with_one_line_naming_it(changes, variable):
@@ -73,13 +72,18 @@ def test_a_bad_or_missing_value_stops_start_up_with_one_line_naming_it(changes, 
     assert "secret" not in lines[0].split(variable, 1)[1]  # never echo a password back
 
 
+def test_redis_url_makes_the_cache_shared_and_without_it_each_process_has_its_own():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    shared = _start({**PRODUCTION, "REDIS_URL": "redis://cache.internal:6379/1"}, code)
+    assert shared.stdout.strip() == "django_redis.cache.RedisCache", shared.stderr
+    local = _start(PRODUCTION, code)
+    assert local.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache", local.stderr
+
+
 def test_https_site_gets_secure_cookies_and_hsts():
     code = (
         "from django.conf import settings; "
         "print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS > 0)"
     )
-    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "clinic.settings", **PRODUCTION}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    result = _start(PRODUCTION, code)
     assert result.stdout.strip() == "True True True", result.stderr

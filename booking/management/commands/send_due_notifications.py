@@ -1,9 +1,16 @@
 import logging
 import time
+from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand
 
 from booking.notifications import due_confirmations, send_confirmation
+from discovery.notifications import (
+    due_acknowledgements,
+    due_clinic_notices,
+    send_acknowledgement,
+    send_clinic_notice,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +32,18 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def send_due(self) -> int:
-        sent = 0
-        for appointment_id in due_confirmations():
-            try:
-                sent += send_confirmation(appointment_id)
-            except Exception:  # noqa: S112 - logged in send_confirmation; the next one must still go out
-                continue
-        return sent
+        return (
+            _send_each(due_confirmations(), send_confirmation)
+            + _send_each(due_acknowledgements(), send_acknowledgement)
+            + _send_each(due_clinic_notices(), send_clinic_notice)
+        )
+
+
+def _send_each(ids: Iterable[int], send: Callable[[int], bool]) -> int:
+    sent = 0
+    for row_id in ids:
+        try:
+            sent += send(row_id)
+        except Exception:  # noqa: S112 - logged by the sender; the next one must still go out
+            continue
+    return sent

@@ -1,0 +1,262 @@
+"""Book for a caller: the receptionist's booking form in the admin (source "phone").
+
+The steps (service → location → practitioner or anyone → day) are a GET form, so the page
+works without JavaScript and a link can open it prefilled: ?service=&location= (slugs),
+?patient= (a Patient pk), ?discovery_call= (the call-back request being answered). The booking
+is a POST whose action keeps that query string, so the screening answers travel in the POST
+body only. It books through book_appointment like every other path; the confirmation email
+goes out from the worker, as for an online booking.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaks_filter
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+
+from booking import selectors
+from booking.forms import PhoneBookingForm, PhoneBookingStepsForm
+from booking.models import Appointment
+from booking.services import BookingError, book_appointment
+from patients.models import ConsentText
+from patients.services import current_consent
+
+DAYS_SHOWN = 7
+TEMPLATE = "admin/booking/phone_booking/form.html"
+
+# What reception reads: book_appointment's messages are written for a patient booking online.
+MESSAGES_FOR_RECEPTION = {
+    "slot_unavailable": "That time was just taken. Choose another of the free times below.",
+    "already_booked": "This patient already has an appointment at that time.",
+    "initial_assessment_required": (
+        "This service is for returning patients, and this patient has no treatment booked or had before "
+        "that time. Book an initial assessment first."
+    ),
+    "consent_required": "Read the consent to the caller and tick the box when they agree.",
+    "consent_changed": "The consent text was updated while you were booking. Read the new version to the caller.",
+}
+
+
+def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
+    """AppointmentAdmin.add_view: the admin's "Add appointment" is booking for a caller."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+
+    steps = PhoneBookingStepsForm(request.GET)
+    call_request = _discovery_call_request(steps)
+    context = {"steps": steps, "call_request": call_request}
+
+    if request.method == "POST" and steps.ready:
+        form = PhoneBookingForm(request.POST, admin_site=model_admin.admin_site)
+        if form.is_valid():
+            try:
+                appointment = _book_for_caller(steps=steps, form=form, call_request=call_request, by=request.user)
+            except BookingError as error:
+                context.update(_show_booking_error(form, error, steps=steps))
+            else:
+                model_admin.log_addition(request, appointment, [{"added": {}}])
+                messages.success(request, _booked_message(appointment))
+                return redirect(
+                    reverse(
+                        "admin:booking_appointment_change",
+                        args=[appointment.pk],
+                        current_app=model_admin.admin_site.name,
+                    )
+                )
+        elif form.cleaned_data.get("red_flags"):
+            # Said at once, before the rest of the form is complete: the caller must not wait.
+            context["urgent_care"] = True
+        consent = current_consent()
+    else:
+        consent = current_consent()
+        form = PhoneBookingForm(
+            initial={"patient": _preselected_patient_id(steps, call_request), "consent_version": consent.version},
+            admin_site=model_admin.admin_site,
+        )
+
+    if steps.ready:
+        context.update(_free_times(steps, form))
+    adminform = helpers.AdminForm(form, _booking_fieldsets(consent), {}, model_admin=model_admin)
+    steps_adminform = helpers.AdminForm(steps, [(None, {"fields": list(steps.fields)})], {}, model_admin=model_admin)
+    context.update(
+        model_admin.admin_site.each_context(request),
+        title="Book for a caller",
+        opts=Appointment._meta,
+        has_view_permission=model_admin.has_view_permission(request),
+        form=form,
+        adminform=adminform,
+        steps_adminform=steps_adminform,
+        media=model_admin.media + adminform.media,
+        emergency_number=settings.EMERGENCY_NUMBER,
+    )
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+def _discovery_call_request(steps: PhoneBookingStepsForm):
+    """The call-back request named in the link, if any; an unknown one is a form error."""
+    steps.is_valid()  # a step's error does not lose the request: the patient is preselected from it
+    if not steps.cleaned_data.get("discovery_call"):
+        return None
+    # Imported here so that booking does not import the discovery app, which imports booking.
+    from discovery.models import DiscoveryCallRequest
+
+    call_request = DiscoveryCallRequest.objects.filter(pk=steps.cleaned_data["discovery_call"]).first()
+    if call_request is None:
+        steps.add_error("discovery_call", "There is no discovery-call request with the id in this link.")
+    return call_request
+
+
+def _preselected_patient_id(steps: PhoneBookingStepsForm, call_request) -> int | None:
+    if steps.cleaned_data.get("patient"):
+        return steps.cleaned_data["patient"].pk
+    return call_request.patient_id if call_request else None
+
+
+def _book_for_caller(*, steps: PhoneBookingStepsForm, form: PhoneBookingForm, call_request, by) -> Appointment:
+    # One transaction: a call-back request is marked booked only with its appointment, and a
+    # refusal to mark it (already booked, closed) undoes the booking.
+    with transaction.atomic():
+        appointment = book_appointment(
+            service=steps.choice.service,
+            location=steps.choice.location,
+            practitioner=steps.choice.practitioner,
+            start=form.cleaned_data["start"],
+            patient_details=form.patient_details(),
+            screening=form.screening_answers(),
+            consent_given=form.cleaned_data["consent"],
+            source=Appointment.Source.PHONE,
+            consent_version=form.cleaned_data["consent_version"],
+        )
+        if call_request is not None:
+            from discovery.services import mark_request_booked
+
+            mark_request_booked(call_request_id=call_request.pk, appointment=appointment, by=by)
+    return appointment
+
+
+def _show_booking_error(form: PhoneBookingForm, error: BookingError, *, steps: PhoneBookingStepsForm) -> dict:
+    """Every refusal becomes an error on the page, with everything typed kept."""
+    message = MESSAGES_FOR_RECEPTION.get(error.code, error.message)
+    if error.code == "urgent_care":
+        # Shown above the form as well: reception must not miss it while the caller waits.
+        form.add_error("red_flags", "Do not book: the caller needs urgent care now.")
+        return {"urgent_care": True}
+    if error.code == "consent_changed":
+        form.ask_consent_again(version=current_consent().version, message=message)
+    elif error.code == "consent_required":
+        form.add_error("consent", message)
+    elif error.code == "slot_unavailable":
+        form.add_error("start", message)
+    else:
+        form.add_error(None, message)
+    if error.code == "initial_assessment_required":
+        return {
+            "initial_services": [
+                (service, steps.query(service=service.slug, practitioner="", day=""))
+                for service in selectors.new_patient_services()
+            ]
+        }
+    return {}
+
+
+def _free_times(steps: PhoneBookingStepsForm, form: PhoneBookingForm) -> dict:
+    """The chosen day's free times as the form's radio buttons, and the days around it."""
+    choice, day = steps.choice, steps.cleaned_data["day"]
+    days = selectors.days_with_slots(
+        service=choice.service,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        first_day=day,
+        days=DAYS_SHOWN,
+    )
+    names = None if choice.practitioner else {item.pk: item.name for item in steps.practitioners}
+    form.offer_times(days[0].slots, zone=choice.location.zone, practitioner_names=names)
+    shown_days_have_times = any(each.slots for each in days)
+    next_free = None if shown_days_have_times else selectors.next_free_slot(choice=choice, after=day)
+    return {
+        "day": day,
+        "location": choice.location,
+        "has_free_times": bool(days[0].slots),
+        "week": [(each, steps.query(day=each.date.isoformat())) for each in days],
+        "previous_day_query": steps.query(day=(day - timedelta(days=1)).isoformat()) if day > steps.today else None,
+        "next_day_query": _day_query(steps, day + timedelta(days=1)),
+        "next_free": next_free,
+        "next_free_query": (
+            steps.query(day=timezone.localtime(next_free.start, choice.location.zone).date().isoformat())
+            if next_free
+            else None
+        ),
+        "steps_query": steps.query(),
+    }
+
+
+def _day_query(steps: PhoneBookingStepsForm, day: date) -> str | None:
+    return steps.query(day=day.isoformat()) if day <= steps.last_day else None
+
+
+def _booking_fieldsets(consent: ConsentText) -> list:
+    return [
+        (
+            "Patient",
+            {
+                "fields": ["patient"],
+                "description": "An existing patient, or leave empty and fill in the new patient below.",
+            },
+        ),
+        ("New patient", {"fields": [("first_name", "last_name"), "email", "phone", "date_of_birth"]}),
+        (
+            "Ask first: urgent signs",
+            {
+                "fields": ["red_flags"],
+                "description": "Read each one to the caller. If any applies, do not book: they need urgent care now.",
+            },
+        ),
+        (
+            "Safety screening",
+            {
+                "fields": [
+                    "pregnant",
+                    "blood_thinners",
+                    "bleeding_disorder",
+                    "needle_fear",
+                    "needled_before",
+                    "previous_needling_notes",
+                    "other_conditions",
+                ],
+                "description": "These never stop a booking: the practitioner reads them before the visit.",
+            },
+        ),
+        (
+            f"Consent (version {consent.version})",
+            {
+                "fields": ["consent", "consent_version"],
+                "description": format_html(
+                    '<div class="phone-booking-consent">{}</div><p>Read it to the caller. Version {}.</p>',
+                    linebreaks_filter(consent.body, autoescape=True),
+                    consent.version,
+                ),
+            },
+        ),
+    ]
+
+
+def _booked_message(appointment: Appointment) -> str:
+    # The reference, time and practitioner only: the message is stored in the session and the
+    # service booked says something about the patient's health.
+    local_start = timezone.localtime(appointment.start, appointment.location.zone)
+    return (
+        f"Booked {appointment.reference}: {dateformat.format(local_start, 'l j F Y, g:i A')} "
+        f"{appointment.location.name} time ({appointment.location.timezone}), with {appointment.practitioner.name}. "
+        "The confirmation email goes out shortly."
+    )

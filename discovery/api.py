@@ -1,0 +1,40 @@
+"""POST /api/v1/discovery-calls: a call-back request from another front end (the clinic's own
+website, a chat widget). The contract is DISCOVERY_CALL_REQUEST in booking/openapi.py.
+
+Routed in booking/api.py, the /api/v1/ URLconf, which wraps this view in its api_view
+("POST"): CSRF-exempt, anonymous (the session is never read), JSON errors. booking.api
+imports this module for that route, so its helpers are imported here at call time: a
+module-level import each way would be a cycle.
+
+Answers: 201 {"reference"} for a new request; 200 with the same reference when this phone
+number already asked within 24 hours (nothing new is stored or emailed); 400
+{"errors": {field: [message]}}; 429 {"code": "rate_limited", "message"} with the clinic's
+number to call instead.
+"""
+
+from django.http import HttpRequest, JsonResponse
+
+from booking.openapi import DISCOVERY_CALL_REQUEST
+from discovery import selectors
+from discovery.forms import CallBackForm
+from discovery.services import submit_call_request
+from discovery.throttling import over_the_limit
+
+
+def discovery_call_create(request: HttpRequest) -> JsonResponse:
+    from booking.api import field_errors, json_body, problem
+
+    body = json_body(request, DISCOVERY_CALL_REQUEST, required=True)
+    form = CallBackForm(data={**body, "conditions": body.get("conditions", [])})
+    if not form.is_valid():
+        raise field_errors({field: [str(message) for message in messages] for field, messages in form.errors.items()})
+    if over_the_limit(request):
+        raise problem(429, "rate_limited", _call_us_instead())
+    call_request, created = submit_call_request(details=form.details())
+    return JsonResponse({"reference": call_request.reference}, status=201 if created else 200)
+
+
+def _call_us_instead() -> str:
+    numbers = " or ".join(location.phone.as_national for location in selectors.clinic_phones())
+    message = "We have had several requests from this connection in the last hour, so we cannot take another one now."
+    return f"{message} Please call us on {numbers}." if numbers else f"{message} Please try again later."

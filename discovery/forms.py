@@ -1,0 +1,97 @@
+"""Input shapes for call-back requests (the public page and the JSON API) and for reception's
+admin pages. Forms only shape input; the rules are in discovery.services."""
+
+from django import forms
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
+
+from booking.forms import PatientDetailsForm
+from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
+from discovery.selectors import condition_choices
+from discovery.services import CallBackDetails
+
+PHONE_INVALID = "Enter a valid phone number, e.g. (614) 555-0142 or +44 20 7946 0958."
+CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
+
+
+class CallBackForm(forms.Form):
+    name = forms.CharField(
+        max_length=NAME_MAX, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = PhoneNumberField(
+        label="Phone number",
+        help_text="The number we should call. Include the country code if outside the US.",
+        error_messages={"invalid": PHONE_INVALID},
+        widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email",
+        help_text="We email you to confirm we got your request.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    best_time = forms.ChoiceField(
+        choices=DiscoveryCallRequest.BestTime.choices,
+        widget=forms.RadioSelect,
+        label="Best time to call",
+        error_messages={"required": "Please choose when we should call you."},
+    )
+    conditions = forms.ModelMultipleChoiceField(
+        queryset=condition_choices(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="What is it about? (optional)",
+        error_messages={"invalid_choice": "“%(value)s” is not one of the conditions listed."},
+    )
+    concern = forms.CharField(
+        max_length=CONCERN_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="What is going on? (optional)",
+        help_text="A few words are enough: where it hurts, since when, what you have tried.",
+    )
+    heard_about = forms.ChoiceField(
+        choices=[("", "Choose one (optional)"), *DiscoveryCallRequest.HeardAbout.choices],
+        required=False,
+        label="How did you hear about us?",
+    )
+    heard_about_other = forms.CharField(
+        max_length=HEARD_ABOUT_OTHER_MAX, required=False, label="If somewhere else, where?"
+    )
+    consent_to_contact = forms.BooleanField(
+        label="I agree that the clinic may call and email me about this request.",
+        error_messages={"required": CONSENT_REQUIRED},
+    )
+
+    def details(self) -> CallBackDetails:
+        data = self.cleaned_data
+        return CallBackDetails(
+            name=data["name"],
+            phone=data["phone"].as_e164,
+            email=data["email"],
+            best_time=data["best_time"],
+            concern=data["concern"],
+            conditions=tuple(data["conditions"]),
+            heard_about=data["heard_about"],
+            heard_about_other=data["heard_about_other"],
+            consent_to_contact=data["consent_to_contact"],
+        )
+
+
+class CallBackPageForm(CallBackForm):
+    # The honeypot: hidden from people (and from screen readers), filled by form-filling bots.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website", "").strip())
+
+
+class CallAttemptForm(forms.Form):
+    outcome = forms.ChoiceField(choices=CallAttempt.Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(max_length=NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConvertToPatientForm(PatientDetailsForm):
+    """The patient record's fields, with the wizard's checks (e.g. no birthday in the future)."""

@@ -1,0 +1,109 @@
+"""Read paths for discovery calls, and when we promise to call back.
+
+Call-back times are weekday windows on the clinic's clock: the zone of the location
+that takes calls "by phone" (or, without one, the first clinic's). No public holidays
+are known to us; a call promised on one is made on the next working day.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from booking.selectors import bookable_services, locations_offering
+from clinic.models import Condition, Location, Service
+from clinic.selectors import clinic_premises
+from discovery.models import DiscoveryCallRequest
+
+BestTime = DiscoveryCallRequest.BestTime
+
+# The local start and end of each best-time window (weekdays only).
+CALL_WINDOWS = {
+    BestTime.MORNING: (time(9), time(12)),
+    BestTime.AFTERNOON: (time(12), time(17)),
+    BestTime.EVENING: (time(17), time(19)),
+}
+CALL_WINDOW_WORDS = {
+    BestTime.MORNING: "in the morning, between 9 am and 12 pm",
+    BestTime.AFTERNOON: "in the afternoon, between 12 and 5 pm",
+    BestTime.EVENING: "in the early evening, between 5 and 7 pm",
+}
+# A call promised "today" leaves reception at least this long to see the request first.
+SAME_DAY_NOTICE = timedelta(hours=1)
+SATURDAY = 5
+
+
+@dataclass(frozen=True)
+class PhoneBooking:
+    """The discovery-call service and the "By phone" location, for a link into the wizard."""
+
+    service: Service
+    location: Location
+
+    @property
+    def query(self) -> str:
+        return urlencode({"service": self.service.slug, "location": self.location.slug})
+
+
+def phone_booking() -> PhoneBooking | None:
+    """Where a 15-minute phone slot can be booked online, or None when nobody takes them."""
+    service = bookable_services().filter(kind=Service.Kind.DISCOVERY_CALL).first()
+    if service is None:
+        return None
+    location = locations_offering(service).filter(is_by_phone=True).first()
+    return PhoneBooking(service=service, location=location) if location else None
+
+
+def condition_choices() -> QuerySet[Condition]:
+    return Condition.objects.active().only("pk", "slug", "name")
+
+
+def clinic_phones() -> list[Location]:
+    """One entry per number patients can call, in the clinics' order."""
+    seen: set[str] = set()
+    phones = []
+    for location in clinic_premises():
+        number = location.phone.as_e164 if location.phone else ""
+        if number and number not in seen:
+            seen.add(number)
+            phones.append(location)
+    return phones
+
+
+def call_back_zone() -> ZoneInfo:
+    location = Location.objects.active().order_by("-is_by_phone", "display_order", "name").only("timezone").first()
+    return location.zone if location else ZoneInfo(settings.TIME_ZONE)
+
+
+def _next_weekday(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= SATURDAY:
+        day += timedelta(days=1)
+    return day
+
+
+def expected_call_day(*, best_time: str, requested_at: datetime, zone: ZoneInfo) -> date:
+    """The weekday we promise to call on: today if the chosen window is still far enough
+    ahead, otherwise the next weekday."""
+    local = timezone.localtime(requested_at, zone)
+    window_start = datetime.combine(local.date(), CALL_WINDOWS[best_time][0], tzinfo=zone)
+    if local.weekday() < SATURDAY and local + SAME_DAY_NOTICE <= window_start:
+        return local.date()
+    return _next_weekday(local.date())
+
+
+def one_business_day_after(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The same clock time on the next weekday: a request from Friday 10:00 is due by Monday 10:00."""
+    local = timezone.localtime(instant, zone)
+    return datetime.combine(_next_weekday(local.date()), local.timetz().replace(tzinfo=None), tzinfo=zone)
+
+
+def is_overdue(call_request: DiscoveryCallRequest, *, now: datetime, zone: ZoneInfo) -> bool:
+    """Still new more than one business day after it came in."""
+    return call_request.status == DiscoveryCallRequest.Status.NEW and now > one_business_day_after(
+        call_request.created_at, zone
+    )

@@ -1,0 +1,228 @@
+"""Writes for discovery-call requests: submitting one, and reception working on it.
+
+Status machine (anything else raises DiscoveryCallError with a message for reception):
+
+    new ──any call logged──▶ contacted
+    contacted ──3rd unanswered call, nobody ever reached──▶ no_answer
+    no_answer ──a later call gets through──▶ contacted
+    new | contacted | no_answer ──▶ booked (mark_request_booked), not_a_fit or closed (close_request)
+
+booked, not_a_fit and closed are final.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from booking.models import Appointment
+from booking.services import BookingError
+from clinic.models import Condition
+from discovery.models import CallAttempt, DiscoveryCallRequest
+from patients.models import Patient
+from patients.services import PatientDetails, find_or_create_patient
+
+REPEAT_WINDOW = timedelta(hours=24)
+UNANSWERED_ATTEMPTS_BEFORE_NO_ANSWER = 3
+
+Status = DiscoveryCallRequest.Status
+FINAL_STATUSES = frozenset({Status.BOOKED, Status.NOT_A_FIT, Status.CLOSED})
+
+
+class DiscoveryCallError(BookingError):
+    """The one error these operations raise; `message` is written for reception.
+
+    A BookingError, so that the phone-booking form, which books and then calls
+    mark_request_booked in one transaction, shows it like any other booking refusal."""
+
+    def __init__(self, message: str, code: str = "discovery_call"):
+        super().__init__(code, message)
+
+
+@dataclass(frozen=True)
+class CallBackDetails:
+    name: str
+    phone: str  # E.164
+    email: str
+    best_time: str
+    concern: str = ""
+    conditions: tuple[Condition, ...] = ()
+    heard_about: str = ""
+    heard_about_other: str = ""
+    consent_to_contact: bool = False
+
+
+def submit_call_request(*, details: CallBackDetails, now: datetime | None = None) -> tuple[DiscoveryCallRequest, bool]:
+    """Store a call-back request, or return the one this phone number left in the last
+    24 hours (created=False): a double click, a second tab or a bot repeating itself
+    never gives reception two rows, and never a second acknowledgement email."""
+    if not details.consent_to_contact:
+        raise DiscoveryCallError("Please agree to be contacted so we can call you back.", code="consent_required")
+    now = now or timezone.now()
+    # A unique-reference clash (1 in 28 million per pair) retries the whole transaction.
+    for _attempt in range(3):
+        try:
+            return _submit_in_transaction(details=details, now=now)
+        except IntegrityError as error:
+            if "discoverycallrequest_reference_key" not in str(error):
+                raise
+    raise RuntimeError("Could not draw a unique discovery-call reference")
+
+
+@transaction.atomic
+def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[DiscoveryCallRequest, bool]:
+    # Look-then-insert is only safe if two submissions for one number cannot interleave:
+    # a transaction-scoped advisory lock on the number serialises them (other numbers are
+    # not held up), and is released by the commit that makes the new row visible.
+    _lock_phone(details.phone)
+    existing = (
+        DiscoveryCallRequest.objects.filter(phone=details.phone, created_at__gt=now - REPEAT_WINDOW)
+        .order_by("-created_at")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    call_request = DiscoveryCallRequest(
+        name=details.name.strip(),
+        phone=details.phone,
+        email=details.email.strip(),
+        best_time=details.best_time,
+        concern=details.concern.strip(),
+        heard_about=details.heard_about,
+        heard_about_other=details.heard_about_other.strip()
+        if details.heard_about == DiscoveryCallRequest.HeardAbout.OTHER
+        else "",
+        consent_to_contact=True,
+        consented_at=now,
+        created_at=now,
+    )
+    # The author is the public, even when a logged-in staff member's cookie rides along.
+    call_request._history_user = None
+    call_request.save(force_insert=True)
+    if details.conditions:
+        call_request.conditions.set(details.conditions)
+    return call_request, True
+
+
+def _lock_phone(phone: str) -> None:
+    # pg_advisory_xact_lock takes a bigint: the first 8 bytes of a hash of the number.
+    # A collision only makes two numbers wait for each other, never a wrong answer.
+    key = int.from_bytes(hashlib.sha256(f"discovery-call:{phone}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _locked(call_request: DiscoveryCallRequest) -> DiscoveryCallRequest:
+    return DiscoveryCallRequest.objects.select_for_update().get(pk=call_request.pk)
+
+
+def _refuse_if_final(call_request: DiscoveryCallRequest, consequence: str) -> None:
+    if call_request.status in FINAL_STATUSES:
+        raise DiscoveryCallError(
+            f"Request {call_request.reference} is {call_request.get_status_display().lower()}, so {consequence}.",
+            code="not_open",
+        )
+
+
+def _save(call_request: DiscoveryCallRequest, *, by, reason: str, fields: list[str]) -> None:
+    call_request._history_user = by
+    call_request._change_reason = reason
+    call_request.save(update_fields=[*fields, "updated_at"])
+
+
+def log_call_attempt(
+    *,
+    call_request: DiscoveryCallRequest,
+    outcome: str,
+    note: str = "",
+    by=None,
+    now: datetime | None = None,
+) -> CallAttempt:
+    """Record a call and move the request on: any attempt makes it contacted; the third
+    unanswered one, if nobody was ever reached, makes it no_answer."""
+    if outcome not in CallAttempt.Outcome.values:
+        raise DiscoveryCallError("Please choose what happened on the call.", code="invalid_outcome")
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock makes the count below and the new status agree when two
+        # receptionists log calls on the same request at once.
+        locked = _locked(call_request)
+        _refuse_if_final(locked, "no more calls can be logged on it")
+        attempt = CallAttempt(request=locked, outcome=outcome, note=note.strip(), by=by, attempted_at=now)
+        attempt._history_user = by
+        attempt.save()
+        outcomes = list(locked.attempts.values_list("outcome", flat=True))
+        unanswered = sum(1 for each in outcomes if each != CallAttempt.Outcome.REACHED)
+        ever_reached = CallAttempt.Outcome.REACHED in outcomes
+        if not ever_reached and unanswered >= UNANSWERED_ATTEMPTS_BEFORE_NO_ANSWER:
+            new_status = Status.NO_ANSWER
+        else:
+            new_status = Status.CONTACTED
+        if locked.status != new_status:
+            locked.status = new_status
+            _save(locked, by=by, reason=f"call attempt: {attempt.get_outcome_display().lower()}", fields=["status"])
+    call_request.status = locked.status
+    return attempt
+
+
+def convert_to_patient(
+    *,
+    call_request: DiscoveryCallRequest,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    email: str | None = None,
+    phone: str | None = None,
+    by=None,
+) -> Patient:
+    """Find the patient (email + date of birth) or create one, and link the request to them.
+    An existing patient's record is not changed (find_or_create_patient's rule)."""
+    with transaction.atomic():
+        locked = _locked(call_request)
+        _refuse_if_final(locked, "it cannot be converted any more")
+        patient = find_or_create_patient(
+            details=PatientDetails(
+                first_name=first_name,
+                last_name=last_name,
+                email=email or locked.email,
+                phone=phone or locked.phone.as_e164,
+                date_of_birth=date_of_birth,
+            )
+        )
+        if locked.patient_id != patient.pk:
+            locked.patient = patient
+            _save(locked, by=by, reason="converted to patient", fields=["patient"])
+    call_request.patient = patient
+    return patient
+
+
+def mark_request_booked(*, call_request_id: int, appointment: Appointment, by) -> DiscoveryCallRequest:
+    """The phone-booking form books `appointment` and then calls this, in its own
+    transaction: the request and the booking are saved together or not at all."""
+    with transaction.atomic():
+        locked = DiscoveryCallRequest.objects.select_for_update().filter(pk=call_request_id).first()
+        if locked is None:
+            raise DiscoveryCallError("That discovery-call request no longer exists.", code="not_found")
+        if locked.status == Status.BOOKED and locked.appointment_id == appointment.pk:
+            return locked  # the same booking reported twice
+        _refuse_if_final(locked, "it cannot be marked booked")
+        locked.status = Status.BOOKED
+        locked.appointment = appointment
+        locked.patient_id = appointment.patient_id
+        _save(locked, by=by, reason=f"booked {appointment.reference}", fields=["status", "appointment", "patient"])
+    return locked
+
+
+def close_request(*, call_request: DiscoveryCallRequest, status: str, by=None) -> DiscoveryCallRequest:
+    """Close a request as not a fit, or simply closed (e.g. they booked online themselves)."""
+    if status not in {Status.NOT_A_FIT, Status.CLOSED}:
+        raise DiscoveryCallError("A request can only be closed as “not a fit” or “closed”.", code="invalid_status")
+    with transaction.atomic():
+        locked = _locked(call_request)
+        _refuse_if_final(locked, "it cannot be changed any more")
+        locked.status = status
+        _save(locked, by=by, reason=f"marked {Status(status).label.lower()}", fields=["status"])
+    call_request.status = locked.status
+    return locked

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from booking.availability import local_instant
+from booking.forms import NamedAutocomplete
 from booking.models import Appointment, TimeOff, WorkingHours
 from booking.phone_booking import book_by_phone_view
 from booking.selectors import (
@@ -32,9 +33,64 @@ from booking.services import BookingError, cancel_appointment, mark_arrived, mar
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
 from clinic.models import Location
 
+# The days the admin takes (the day sheet's, typed time off): far enough for any real use, and
+# never near date.min/max, where converting a local time to UTC overflows.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+
+
+class LocalDateHierarchyMixin:
+    """date_hierarchy in local days, not UTC ones.
+
+    Django groups the drill-down by days of the current time zone (UTC here), so a 19:30 New
+    York appointment on 1 December would be listed under 2 December. The list runs in the zone
+    of the location filtered on (`location__id__exact`), or of the one zone all active
+    locations share; when they differ, the first active location's, and the page says so.
+    """
+
+    location_filter_parameter = "location__id__exact"
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)  # refused there, before any lookup
+        zone, note = self._date_hierarchy_zone(request)
+        with timezone.override(zone):
+            response = super().changelist_view(request, {**(extra_context or {}), "date_hierarchy_note": note})
+            # The drill-down is drawn while the template renders, after this returns: render
+            # it here, inside the zone.
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()
+        return response
+
+    def _date_hierarchy_zone(self, request) -> tuple[ZoneInfo, str | None]:
+        """The zone whose days the drill-down shows, and a note naming it when zones differ."""
+        locations = list(Location.objects.only("pk", "name", "timezone", "is_active", "display_order"))
+        active = [location for location in locations if location.is_active] or locations
+        if not active:
+            return ZoneInfo("UTC"), None
+        wanted = request.GET.get(self.location_filter_parameter, "")
+        chosen = next((location for location in locations if str(location.pk) == wanted), None)
+        shown = chosen or active[0]
+        if len({location.timezone for location in active}) == 1:
+            return shown.zone, None
+        note = f"The dates above are days in {shown.timezone}, the time zone of {shown.name}."
+        if chosen is None:
+            note += " The locations are in different time zones: filter by location for another location's days."
+        return shown.zone, note
+
+
+class NamedAutocompleteMixin:
+    """Autocomplete selects that have an accessible name while still empty (see NamedAutocomplete)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = NamedAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using"), placeholder=f"Choose a {db_field.verbose_name}"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(AuditTrailAdmin):
+class WorkingHoursAdmin(NamedAutocompleteMixin, AuditTrailAdmin):
     list_display = ["practitioner", "location", "weekday", "start_time", "end_time", "effective_from", "effective_to"]
     list_filter = ["location", "practitioner", "weekday"]
     list_select_related = ["practitioner", "location"]
@@ -53,23 +109,37 @@ class WallClockDateTimeField(forms.SplitDateTimeField):
         return None
 
 
-def _wall_clock_widget():
+def _wall_clock_widget(label: str):
+    # Two inputs under one <label>, which names neither: each gets its own accessible name.
     return forms.SplitDateTimeWidget(
-        date_attrs={"type": "date"}, time_attrs={"type": "time"}, date_format="%Y-%m-%d", time_format="%H:%M"
+        date_attrs={"type": "date", "aria-label": f"{label} date"},
+        time_attrs={"type": "time", "aria-label": f"{label} time"},
+        date_format="%Y-%m-%d",
+        time_format="%H:%M",
     )
+
+
+# What the time off form binds to the model as typed; start and end it converts itself.
+TIME_OFF_MODEL_FIELDS = ["practitioner", "location", "reason"]
 
 
 class TimeOffForm(forms.ModelForm):
     """Receptionists type local times. They are read in the time off's location's zone, or,
     for a practitioner alone, in the zone of the locations they work at; when those are in
-    different zones, the location must be chosen. Stored as UTC instants."""
+    different zones, the location must be chosen. Stored as UTC instants.
 
-    start = WallClockDateTimeField(widget=_wall_clock_widget(), help_text="Local time at the location.")
-    end = WallClockDateTimeField(widget=_wall_clock_widget(), help_text="Local time at the location.")
+    start and end are the form's own fields, not the model's (see TimeOffAdmin.get_form): the
+    model's are set from them only once a zone has made them instants, so a form that stops
+    early (no zone yet) is not also told by the model that they "cannot be null"."""
+
+    start = WallClockDateTimeField(
+        label="Start", widget=_wall_clock_widget("Start"), help_text="Local time at the location."
+    )
+    end = WallClockDateTimeField(label="End", widget=_wall_clock_widget("End"), help_text="Local time at the location.")
 
     class Meta:
         model = TimeOff
-        fields = ["practitioner", "location", "start", "end", "reason"]
+        fields = TIME_OFF_MODEL_FIELDS
         help_texts = {
             "location": (
                 "Alone: the whole location is closed. With a practitioner: they are away (everywhere), "
@@ -103,6 +173,9 @@ class TimeOffForm(forms.ModelForm):
             )
             return cleaned_data
         for name, typed in wall_clock.items():
+            if typed is not None and not EARLIEST_DAY <= typed.date() <= LATEST_DAY:
+                self.add_error(name, f"Check the year: enter a date from {EARLIEST_DAY.year} to {LATEST_DAY.year}.")
+                continue
             instant = self._instant(name, typed, zone) if typed is not None else None
             if instant is not None:
                 cleaned_data[name] = instant
@@ -124,16 +197,27 @@ class TimeOffForm(forms.ModelForm):
             return None
         return earlier.astimezone(UTC)
 
+    def save(self, commit=True):
+        self.instance.start, self.instance.end = self.cleaned_data["start"], self.cleaned_data["end"]
+        return super().save(commit)
+
 
 @admin.register(TimeOff)
-class TimeOffAdmin(AuditTrailAdmin):
+class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAdmin):
     form = TimeOffForm
+    fields = ["practitioner", "location", "start", "end", "reason", "time_zone_used"]
     list_display = ["local_period", "practitioner", "location", "reason"]
     list_filter = ["location", "practitioner"]
     list_select_related = ["practitioner", "location"]
     autocomplete_fields = ["practitioner", "location"]
     date_hierarchy = "start"
     readonly_fields = ["time_zone_used"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The admin would bind every field shown to the model; start and end are the form's
+        # own (typed wall-clock times), which it turns into the model's instants itself.
+        kwargs["fields"] = TIME_OFF_MODEL_FIELDS
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("practitioner__locations")
@@ -209,8 +293,13 @@ def _staff_message(error: BookingError) -> str:
     return error.message[:1].lower() + error.message[1:]
 
 
+def _local_time(instant: datetime, zone: ZoneInfo) -> str:
+    """An instant as the location's clock shows it, the zone named."""
+    return f"{timezone.localtime(instant, zone):%a %d %b %Y %H:%M %Z} ({zone.key})"
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(PhoneSearchMixin, AuditTrailAdmin):
+class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmin):
     phone_search_field = "patient__phone"
 
     """Read-only rows: bookings, status changes and cancellations go through booking.services."""
@@ -233,27 +322,31 @@ class AppointmentAdmin(PhoneSearchMixin, AuditTrailAdmin):
     date_hierarchy = "start"
     exclude = ["manage_token"]
     actions = ["mark_arrived_action", "mark_completed_action", "mark_no_show_action", "cancel_with_reason_action"]
-    readonly_fields = [
-        "reference",
-        "patient",
-        "practitioner",
-        "location",
-        "service",
-        "start",
-        "end",
-        "blocked_until",
-        "status",
-        "source",
-        "consent",
-        "consented_at",
-        "cancellation_reason",
-        "cancelled_at",
-        "confirmation_sent_at",
-        "created_at",
+    # The record: every time in the location's local time with the zone named; the UTC
+    # columns themselves are not shown.
+    fieldsets = [
+        (None, {"fields": ["reference", "status", "source", "patient", "practitioner", "location", "service"]}),
+        ("When (local time at the location)", {"fields": ["starts", "ends", "busy_until"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "consent",
+                    "consent_given",
+                    "cancellation_reason",
+                    "cancelled",
+                    "confirmation_sent",
+                    "booked",
+                ]
+            },
+        ),
     ]
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
-        return with_new_patient_flag(super().get_queryset(request))
+        # Rows, the record and Appointment.__str__ (titles, breadcrumbs) read these: no query per row.
+        appointments = super().get_queryset(request).select_related("patient", "practitioner", "location", "service")
+        return with_new_patient_flag(appointments)
 
     def get_urls(self):
         day_sheet_url = path(
@@ -289,6 +382,41 @@ class AppointmentAdmin(PhoneSearchMixin, AuditTrailAdmin):
         if not appointment.is_new_patient:
             return ""
         return format_html('<strong class="new-patient">{}</strong>', "New patient")
+
+    # The record's times ----------------------------------------------------------------------
+
+    def _record_time(self, appointment: Appointment, instant: datetime | None) -> str:
+        if instant is None:
+            return self.get_empty_value_display()
+        return _local_time(instant, appointment.location.zone)
+
+    @admin.display(description="start")
+    def starts(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.start)
+
+    @admin.display(description="end")
+    def ends(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.end)
+
+    @admin.display(description="practitioner busy until")
+    def busy_until(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.blocked_until)
+
+    @admin.display(description="consent given at")
+    def consent_given(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.consented_at)
+
+    @admin.display(description="cancelled at")
+    def cancelled(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.cancelled_at)
+
+    @admin.display(description="confirmation email sent at")
+    def confirmation_sent(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.confirmation_sent_at)
+
+    @admin.display(description="booked at")
+    def booked(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.created_at)
 
     # Search -------------------------------------------------------------------------------
 
@@ -369,10 +497,6 @@ class AppointmentAdmin(PhoneSearchMixin, AuditTrailAdmin):
             "has_add_permission": self.has_add_permission(request),
         }
         return TemplateResponse(request, "admin/booking/appointment/day_sheet.html", context)
-
-
-# The day sheet's own range: far enough for any real use, and never near date.min/max.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 def _chosen_location(request, locations: list[Location]) -> Location | None:

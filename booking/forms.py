@@ -107,12 +107,33 @@ def _by_slug(entries, slug: str):
     return next((entry for entry in entries if entry.slug == slug), None)
 
 
-class PatientAutocomplete(AutocompleteSelect):
+class NamedAutocomplete(AutocompleteSelect):
+    """The admin's search-as-you-type select, with a placeholder. select2 names its box by the
+    text shown in it, so an empty one has no accessible name at all (axe: aria-input-field-name);
+    Django sets the placeholder to "" whatever the widget's attrs say."""
+
+    def __init__(self, field, admin_site, *, placeholder: str, **kwargs):
+        super().__init__(field, admin_site, **kwargs)
+        self.placeholder = placeholder
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        return {**super().build_attrs(base_attrs, extra_attrs), "data-placeholder": self.placeholder}
+
+
+class PatientAutocomplete(NamedAutocomplete):
     """The admin's patient search. A posted value that is not an id is dropped before the
-    chosen patient is looked up for display: AutocompleteSelect would crash on it."""
+    chosen patient is looked up for display: AutocompleteSelect would crash on it. ASCII digits
+    only: str.isdigit() also takes "²", which int() refuses."""
+
+    def __init__(self, field, admin_site, **kwargs):
+        super().__init__(field, admin_site, placeholder="Search patients", **kwargs)
 
     def optgroups(self, name, value, attr=None):
-        return super().optgroups(name, [each for each in value if str(each).isdigit()], attr)
+        return super().optgroups(name, [each for each in value if _is_ascii_number(str(each))], attr)
+
+
+def _is_ascii_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 class PhoneBookingStepsForm(forms.Form):

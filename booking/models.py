@@ -1,6 +1,7 @@
 """Schedules and appointments. Times are stored in UTC; rules are in the location's local time."""
 
 import secrets
+from datetime import UTC
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -83,8 +84,18 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Imported here: the selectors module imports these models.
+        from booking.selectors import time_off_zone
+
         who = self.practitioner or self.location
-        return f"{who} off {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} UTC"
+        # Shown in the admin's messages, titles and history: in the local time it was typed in,
+        # or in UTC, named, when the practitioner works in more than one zone.
+        zone = time_off_zone(location=self.location, practitioner=self.practitioner) or UTC
+        start, end = timezone.localtime(self.start, zone), timezone.localtime(self.end, zone)
+        if start.date() == end.date() and start.tzname() == end.tzname():
+            return f"{who} off {start:%a %d %b %Y %H:%M}–{end:%H:%M %Z}"
+        # Over days, or across a clock change: each end with its own abbreviation.
+        return f"{who} off {start:%a %d %b %Y %H:%M %Z} – {end:%a %d %b %Y %H:%M %Z}"
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
@@ -189,7 +200,11 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.service} with {self.practitioner} at {self.start:%Y-%m-%d %H:%M} UTC"
+        # The admin's titles, breadcrumbs, messages and log: the location's local time, with the
+        # zone's abbreviation (which also tells apart the two 01:30s of a fall-back night). No
+        # patient name or service: this text is stored in the admin log and in messages.
+        # Lists that show it select_related location and practitioner.
+        return f"{self.reference} {self.local_start:%a %d %b %Y %H:%M %Z}, {self.practitioner}"
 
     @property
     def local_start(self):

@@ -418,13 +418,14 @@ DOCUMENT = {
                 "summary": "Ask the clinic to call back for a free 15-minute discovery call",
                 "description": (
                     "One request per phone number a day: a repeat within 24 hours stores nothing new and answers "
-                    "200 with the first request's reference. Limited to 5 stored requests per client address "
+                    "201 with the first request's reference. Limited to 5 stored requests per client address "
                     "an hour. The clinic emails an acknowledgement to the address given."
                 ),
                 "requestBody": _body("DiscoveryCallRequest", required=True),
                 "responses": {
-                    "201": _json("Requested.", _ref("DiscoveryCall")),
-                    "200": _json("Already requested from this number within 24 hours.", _ref("DiscoveryCall")),
+                    "201": _json(
+                        "Requested (or already requested from this number within 24 hours).", _ref("DiscoveryCall")
+                    ),
                     "400": _BAD_INPUT,
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,

@@ -75,8 +75,9 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
                     )
                 )
         elif form.cleaned_data.get("red_flags"):
-            # Said at once, before the rest of the form is complete: the caller must not wait.
-            context["urgent_care"] = True
+            # Said at once, before the rest of the form is complete: the caller must not wait,
+            # and nothing else is asked for, as nothing is to be booked.
+            context.update(_urgent_care_only(form))
         consent = current_consent()
     else:
         consent = current_consent()
@@ -149,9 +150,7 @@ def _show_booking_error(form: PhoneBookingForm, error: BookingError, *, steps: P
     """Every refusal becomes an error on the page, with everything typed kept."""
     message = MESSAGES_FOR_RECEPTION.get(error.code, error.message)
     if error.code == "urgent_care":
-        # Shown above the form as well: reception must not miss it while the caller waits.
-        form.add_error("red_flags", "Do not book: the caller needs urgent care now.")
-        return {"urgent_care": True}
+        return _urgent_care_only(form)
     if error.code == "consent_changed":
         form.ask_consent_again(version=current_consent().version, message=message)
     elif error.code == "consent_required":
@@ -168,6 +167,15 @@ def _show_booking_error(form: PhoneBookingForm, error: BookingError, *, steps: P
             ]
         }
     return {}
+
+
+def _urgent_care_only(form: PhoneBookingForm) -> dict:
+    """A red flag: the urgent-care alert and its error on the red flags, and no other error
+    (a missing patient or time would only distract while the caller waits)."""
+    form.errors.clear()
+    # Shown above the form as well: reception must not miss it.
+    form.add_error("red_flags", "Do not book: the caller needs urgent care now.")
+    return {"urgent_care": True}
 
 
 def _free_times(steps: PhoneBookingStepsForm, form: PhoneBookingForm) -> dict:
@@ -241,8 +249,11 @@ def _booking_fieldsets(consent: ConsentText) -> list:
             f"Consent (version {consent.version})",
             {
                 "fields": ["consent", "consent_version"],
+                # The text scrolls in its box: focusable, so a keyboard can scroll it too.
                 "description": format_html(
-                    '<div class="phone-booking-consent">{}</div><p>Read it to the caller. Version {}.</p>',
+                    '<div class="phone-booking-consent" tabindex="0" role="region" aria-label="Consent text, '
+                    'version {}">{}</div><p>Read it to the caller. Version {}.</p>',
+                    consent.version,
                     linebreaks_filter(consent.body, autoescape=True),
                     consent.version,
                 ),

@@ -232,15 +232,17 @@ def with_new_patient_flag(appointments: QuerySet[Appointment]) -> QuerySet[Appoi
 @dataclass(frozen=True)
 class ScreeningFlag:
     field: str
-    label: str
-    symbol: str  # how the day sheet draws it, always with the label as its text alternative
+    badge: str  # the words on the day sheet's badge: always visible, never a symbol alone
+    label: str  # the whole answer, for the legend and the tooltip
 
 
+# The badges' words are the patient record's (Screening.flags). No emoji: without an emoji
+# font they draw as empty boxes, and the day sheet would show nothing at all.
 SCREENING_FLAGS = [
-    ScreeningFlag("pregnant", "Pregnant or possibly pregnant", "🤰"),
-    ScreeningFlag("blood_thinners", "Takes blood thinners", "💊"),
-    ScreeningFlag("bleeding_disorder", "Bleeding disorder", "🩸"),
-    ScreeningFlag("needle_fear", "Strong fear of needles", "😰"),
+    ScreeningFlag("pregnant", "Pregnant", "Pregnant or possibly pregnant"),
+    ScreeningFlag("blood_thinners", "Blood thinners", "Takes blood thinners"),
+    ScreeningFlag("bleeding_disorder", "Bleeding disorder", "Bleeding disorder"),
+    ScreeningFlag("needle_fear", "Needle fear", "Strong fear of needles"),
 ]
 
 

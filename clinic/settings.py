@@ -190,17 +190,25 @@ PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 
 # The shared cache holds availability answers and rate-limit counters. Several app
-# servers must share one (Redis); without REDIS_URL each process keeps its own in
-# memory, which is right for `make run` and the tests (one process) only.
+# processes must share one (Redis, REDIS_URL), or each counts its own limits: so
+# production needs REDIS_URL, unless CACHE_LOCAL_MEMORY=1 says this is one process
+# (as `make run` and the tests are).
 REDIS_URL = env_str("REDIS_URL", default=None)
+CACHE_LOCAL_MEMORY = env_bool("CACHE_LOCAL_MEMORY", default=DEBUG)
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
         _fail("REDIS_URL", "must be a redis://, rediss:// or unix:// URL (it is not echoed: it may hold a password).")
     CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
-else:
+elif CACHE_LOCAL_MEMORY:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # django-ratelimit refuses a per-process cache; with one process it counts correctly.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+else:
+    _fail(
+        "REDIS_URL",
+        "is required in production: rate limits and cached availability must be shared by all app processes "
+        "(or set CACHE_LOCAL_MEMORY=1 for a single-process server).",
+    )
 # Behind a load balancer the client's address is in a header the balancer sets, e.g.
 # HTTP_X_REAL_IP; unset, REMOTE_ADDR is used.
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", default=None)
@@ -242,7 +250,7 @@ else:  # Django 5.2 on Python 3.11
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="clinic@localhost" if DEBUG else _REQUIRED)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The clinic's own inbox: new discovery-call requests are announced there.
-CLINIC_EMAIL = env_str("CLINIC_EMAIL", default="reception@localhost" if DEBUG else DEFAULT_FROM_EMAIL)
+CLINIC_EMAIL = env_str("CLINIC_EMAIL", default="reception@localhost" if DEBUG else _REQUIRED)
 
 # Flash messages can mention what a patient told us (e.g. a fear of needles): keep them
 # server-side in the session, never in a cookie.

@@ -4,10 +4,13 @@ Every change of status goes through discovery.services (log a call, convert, clo
 the history of each request is read-only. Nothing is deleted.
 """
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,22 +23,43 @@ from django.utils.timesince import timesince
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, ReadOnlyInline
 from discovery.forms import CallAttemptForm, ConvertToPatientForm
 from discovery.models import CallAttempt, DiscoveryCallRequest
-from discovery.selectors import call_back_zone, is_overdue
+from discovery.selectors import call_back_zone, is_overdue, waiting_since, with_waiting_since
 from discovery.services import DiscoveryCallError, close_request, convert_to_patient, log_call_attempt
 
 Status = DiscoveryCallRequest.Status
+LOCAL_TIME_FORMAT = "%a %d %b %Y %H:%M"
+
+
+def _in_call_back_zone(instant, row) -> str:
+    """A moment on the call-back clock (the Log-a-call page's), with the zone named:
+    reception reads every time of a request on one clock, whatever the server's zone.
+
+    The zone is read once per page and carried on the row as `call_back_timezone`; a row
+    that came another way (the history's version page) reads it itself."""
+    if instant is None:
+        return "—"
+    zone_key = getattr(row, "call_back_timezone", None) or call_back_zone().key
+    return f"{timezone.localtime(instant, ZoneInfo(zone_key)):{LOCAL_TIME_FORMAT}} {zone_key}"
 
 
 class CallAttemptInline(ReadOnlyInline):
     """Past calls: a new one is logged with "Log a call attempt"."""
 
     model = CallAttempt
-    fields = ["attempted_at", "outcome", "note", "by"]
+    fields = ["attempted_at_local", "outcome", "note", "by"]
     readonly_fields = fields
     verbose_name_plural = "call attempts"
+    # Django's tabular template captions each row with its __str__, a UTC time; this one
+    # shows only the columns (local times), and nothing that looks removable.
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
+        # The zone is read once for all the rows, and rides along on each of them.
+        zone = call_back_zone()
+        return super().get_queryset(request).select_related("by").annotate(call_back_timezone=Value(zone.key))
+
+    @admin.display(description="when")
+    def attempted_at_local(self, attempt: CallAttempt) -> str:
+        return _in_call_back_zone(attempt.attempted_at, attempt)
 
 
 @admin.register(DiscoveryCallRequest)
@@ -55,11 +79,11 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
             "Record",
             {
                 "fields": [
-                    "created_at",
+                    "created_local",
                     "consent_to_contact",
-                    "consented_at",
-                    "acknowledgement_sent_at",
-                    "clinic_notified_at",
+                    "consented_local",
+                    "acknowledgement_sent_local",
+                    "clinic_notified_local",
                 ]
             },
         ),
@@ -74,18 +98,18 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
         "heard_about_other",
         "patient",
         "appointment",
-        "created_at",
+        "created_local",
         "consent_to_contact",
-        "consented_at",
-        "acknowledgement_sent_at",
-        "clinic_notified_at",
+        "consented_local",
+        "acknowledgement_sent_local",
+        "clinic_notified_local",
     ]
 
     class Media:
         css = {"all": ["discovery/admin.css"]}
 
     def get_queryset(self, request):
-        return (
+        return with_waiting_since(
             super()
             .get_queryset(request)
             .annotate(
@@ -94,13 +118,43 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
             )
         )
 
+    def get_object(self, request, object_id, from_field=None):
+        call_request = super().get_object(request, object_id, from_field)
+        if call_request is not None:
+            call_request.call_back_timezone = call_back_zone().key
+        return call_request
+
+    # The record's times, on the call-back clock with the zone named (see _in_call_back_zone).
+
+    @admin.display(description="created")
+    def created_local(self, call_request: DiscoveryCallRequest) -> str:
+        return _in_call_back_zone(call_request.created_at, call_request)
+
+    @admin.display(description="consented at")
+    def consented_local(self, call_request: DiscoveryCallRequest) -> str:
+        return _in_call_back_zone(call_request.consented_at, call_request)
+
+    @admin.display(description="acknowledgement sent at")
+    def acknowledgement_sent_local(self, call_request: DiscoveryCallRequest) -> str:
+        return _in_call_back_zone(call_request.acknowledgement_sent_at, call_request)
+
+    @admin.display(description="clinic notified at")
+    def clinic_notified_local(self, call_request: DiscoveryCallRequest) -> str:
+        return _in_call_back_zone(call_request.clinic_notified_at, call_request)
+
     def get_list_display(self, request):
         # The zone and the clock are read once per page, not once per row.
         zone, now = call_back_zone(), timezone.now()
 
-        @admin.display(description="waiting", ordering="created_at")
+        @admin.display(description="waiting", ordering="waiting_since")
         def waiting(call_request: DiscoveryCallRequest) -> str:
-            age = timesince(call_request.created_at, now, depth=1)
+            # How long reception's next step has waited: since the request came in, or
+            # since the last call about it (is_overdue's clock). Final requests wait for nothing.
+            if call_request.status not in DiscoveryCallRequest.OPEN_STATUSES:
+                return "—"
+            age = timesince(waiting_since(call_request), now, depth=1)
+            if call_request.status != Status.NEW:
+                age = f"{age} since last call"
             if is_overdue(call_request, now=now, zone=zone):
                 return format_html('<span class="discovery-overdue">Overdue</span> {}', age)
             return age
@@ -185,6 +239,8 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
             "original": call_request,
             "title": title,
             "form": form,
+            # Laid out by the admin's own fieldset include, aligned like every change form.
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self),
             "attempts": call_request.attempts.select_related("by"),
             "call_back_zone": call_back_zone(),
             "change_url": reverse("admin:discovery_discoverycallrequest_change", args=[call_request.pk]),

@@ -6,8 +6,9 @@ Routed in booking/api.py, the /api/v1/ URLconf, which wraps this view in its api
 imports this module for that route, so its helpers are imported here at call time: a
 module-level import each way would be a cycle.
 
-Answers: 201 {"reference"} for a new request; 200 with the same reference when this phone
-number already asked within 24 hours (nothing new is stored or emailed); 400
+Answers: 201 {"reference"}, also when this phone number already asked within 24 hours (then
+with that request's reference; nothing new is stored or emailed): a different status would
+tell anyone who types a stranger's number that this person asked a pain clinic for a call; 400
 {"errors": {field: [message]}}; 429 {"code": "rate_limited", "message"} with the clinic's
 number to call instead.
 """
@@ -30,8 +31,8 @@ def discovery_call_create(request: HttpRequest) -> JsonResponse:
         raise field_errors({field: [str(message) for message in messages] for field, messages in form.errors.items()})
     if over_the_limit(request):
         raise problem(429, "rate_limited", _call_us_instead())
-    call_request, created = submit_call_request(details=form.details())
-    return JsonResponse({"reference": call_request.reference}, status=201 if created else 200)
+    call_request, _created = submit_call_request(details=form.details())
+    return JsonResponse({"reference": call_request.reference}, status=201)
 
 
 def _call_us_instead() -> str:

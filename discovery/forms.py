@@ -89,9 +89,17 @@ class CallBackPageForm(CallBackForm):
 
 
 class CallAttemptForm(forms.Form):
-    outcome = forms.ChoiceField(choices=CallAttempt.Outcome.choices, widget=forms.RadioSelect)
-    note = forms.CharField(max_length=NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.ChoiceField(choices=CallAttempt.Outcome.choices, widget=forms.RadioSelect, label="What happened?")
+    note = forms.CharField(
+        max_length=NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Note (optional)"
+    )
 
 
 class ConvertToPatientForm(PatientDetailsForm):
     """The patient record's fields, with the wizard's checks (e.g. no birthday in the future)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The wizard's help speaks to the patient; this form is filled in by reception.
+        self.fields["phone"].help_text = "Include the country code if outside the US."
+        self.fields["date_of_birth"].help_text = "With the email, this finds their record if they already have one."

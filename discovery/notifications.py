@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from discovery.models import DiscoveryCallRequest
-from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day
+from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day, zone_name
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +80,15 @@ def _subject(template: str, context: dict) -> str:
 
 
 def _acknowledgement_message(call_request: DiscoveryCallRequest) -> EmailMultiAlternatives:
+    zone = call_back_zone()
     context = {
         "call_request": call_request,
         "clinic_name": settings.CLINIC_NAME,
         "call_day": expected_call_day(
-            best_time=call_request.best_time, requested_at=call_request.created_at, zone=call_back_zone()
+            best_time=call_request.best_time, requested_at=call_request.created_at, zone=zone
         ),
-        "call_window": CALL_WINDOW_WORDS[call_request.best_time],
+        # The window is in the clinic's call-back zone, which may not be the reader's.
+        "call_window": f"{CALL_WINDOW_WORDS[call_request.best_time]} ({zone_name(zone)})",
         "clinic_phones": clinic_phones(),
         "emergency_number": settings.EMERGENCY_NUMBER,
     }

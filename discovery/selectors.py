@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -79,6 +80,14 @@ def call_back_zone() -> ZoneInfo:
     return location.zone if location else ZoneInfo(settings.TIME_ZONE)
 
 
+def zone_name(zone: ZoneInfo) -> str:
+    """How a patient would say the zone's clock: "New York time" for America/New_York.
+    The city, not "Eastern time": it is unambiguous, and right through summer time."""
+    if "/" not in zone.key:
+        return zone.key  # UTC, EST5EDT, ...: already what people call them
+    return f"{zone.key.rsplit('/', 1)[1].replace('_', ' ')} time"
+
+
 def _next_weekday(day: date) -> date:
     day += timedelta(days=1)
     while day.weekday() >= SATURDAY:
@@ -102,8 +111,32 @@ def one_business_day_after(instant: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(_next_weekday(local.date()), local.timetz().replace(tzinfo=None), tzinfo=zone)
 
 
+def with_waiting_since(requests: QuerySet[DiscoveryCallRequest]) -> QuerySet[DiscoveryCallRequest]:
+    """Annotate `waiting_since` (see is_overdue) in the same query, for a list of requests."""
+    return requests.annotate(waiting_since=Coalesce(Max("attempts__attempted_at"), "created_at"))
+
+
+def waiting_since(call_request: DiscoveryCallRequest) -> datetime:
+    """When reception's next step on this request fell due: its last call attempt, or, with
+    none yet, its arrival. Read from with_waiting_since's annotation when there is one."""
+    annotated = getattr(call_request, "waiting_since", None)
+    if annotated is not None:
+        return annotated
+    last_attempt = call_request.attempts.aggregate(last=Max("attempted_at"))["last"]
+    return max(call_request.created_at, last_attempt) if last_attempt else call_request.created_at
+
+
 def is_overdue(call_request: DiscoveryCallRequest, *, now: datetime, zone: ZoneInfo) -> bool:
-    """Still new more than one business day after it came in."""
-    return call_request.status == DiscoveryCallRequest.Status.NEW and now > one_business_day_after(
-        call_request.created_at, zone
-    )
+    """An open request (new, contacted or no answer) that has waited more than one business
+    day for reception's next step.
+
+    A new request waits from when it came in. A contacted or no-answer one waits from its
+    last call attempt, not from its arrival: each call restarts the clock, so a request
+    tried this morning is not flagged for being a week old, while one whose last try was
+    two days ago (a voicemail nobody followed up, a "call me back Tuesday", three missed
+    calls nobody closed) is, until someone calls again, books it or closes it.
+    Booked, not-a-fit and closed requests wait for nothing and are never overdue.
+    """
+    if call_request.status not in DiscoveryCallRequest.OPEN_STATUSES:
+        return False
+    return now > one_business_day_after(waiting_since(call_request), zone)

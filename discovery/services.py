@@ -8,6 +8,10 @@ Status machine (anything else raises DiscoveryCallError with a message for recep
     new | contacted | no_answer ──▶ booked (mark_request_booked), not_a_fit or closed (close_request)
 
 booked, not_a_fit and closed are final.
+
+Locks: a patient's row before a request's row, everywhere (convert_to_patient, the phone
+booking's book_appointment + mark_request_booked, merge_patients); two transactions taking
+them in opposite orders deadlock.
 """
 
 import hashlib
@@ -180,17 +184,28 @@ def convert_to_patient(
     """Find the patient (email + date of birth) or create one, and link the request to them.
     An existing patient's record is not changed (find_or_create_patient's rule)."""
     with transaction.atomic():
-        locked = _locked(call_request)
-        _refuse_if_final(locked, "it cannot be converted any more")
+        # Lock order: the patient's row, then the request's, as the phone booking takes them
+        # (book_appointment locks the patient, then mark_request_booked locks the request).
+        # Locking the request first and then pointing it at the patient (whose foreign-key
+        # check waits on a booking's lock of that patient) deadlocks with that booking.
+        # The contact details for the patient are read without a lock; the status is
+        # checked again once the request is locked.
+        current = DiscoveryCallRequest.objects.only("pk", "reference", "status", "email", "phone").get(
+            pk=call_request.pk
+        )
+        _refuse_if_final(current, "it cannot be converted any more")
         patient = find_or_create_patient(
             details=PatientDetails(
                 first_name=first_name,
                 last_name=last_name,
-                email=email or locked.email,
-                phone=phone or locked.phone.as_e164,
+                email=email or current.email,
+                phone=phone or current.phone.as_e164,
                 date_of_birth=date_of_birth,
-            )
+            ),
+            lock=True,
         )
+        locked = _locked(call_request)
+        _refuse_if_final(locked, "it cannot be converted any more")
         if locked.patient_id != patient.pk:
             locked.patient = patient
             _save(locked, by=by, reason="converted to patient", fields=["patient"])

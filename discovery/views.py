@@ -70,6 +70,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         # An old or mangled link: the form page explains everything again.
         return redirect(reverse("discovery:request"))
+    # The clinics are in more than one zone: the promise names the clock it is on.
+    zone = selectors.call_back_zone()
     return render(
         request,
         "discovery/thanks.html",
@@ -77,7 +79,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
             "reference": note["reference"],
             "call_day": call_day,
             "call_window": selectors.CALL_WINDOW_WORDS[best_time],
+            "call_zone_name": selectors.zone_name(zone),
             "repeat": bool(note.get("repeat")),
-            "is_today": call_day == timezone.localdate(timezone.now(), selectors.call_back_zone()),
+            "is_today": call_day == timezone.localdate(timezone.now(), zone),
         },
     )

@@ -42,7 +42,6 @@ class AppointmentHistoryInline(ReadOnlyInline):
     fk_name = "patient"
     verbose_name = "appointment"
     verbose_name_plural = "appointment history"
-    template = "admin/patients/patient/appointment_history_inline.html"
     fields = ["reference_link", "starts_local", "service", "practitioner", "location", "status"]
     readonly_fields = fields
     ordering = ["-start"]

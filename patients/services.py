@@ -118,9 +118,11 @@ def merge_patients(*, keep: Patient, duplicates: list[Patient], by: AbstractBase
     as they were. If that person later books online with the duplicate's email and date of birth,
     a new record is created, and reception merges it again.
 
-    All in one transaction, with the patients' rows locked in id order first (as
-    book_appointment locks a patient before anything else, so a booking for any of these
-    people waits for the merge). Raises PatientMergeError, having changed nothing, when
+    All in one transaction, with the patients' rows locked in id order first, and the rows
+    that point at them (appointments, call-back requests) only after: the order
+    book_appointment, the phone booking's mark_request_booked and convert_to_patient keep,
+    so a booking or a conversion for any of these people waits for the merge instead of
+    deadlocking with it. Raises PatientMergeError, having changed nothing, when
     asked to merge a patient into itself, when a patient no longer exists, or when two live
     appointments of different records overlap (appointment_no_overlap_per_patient: one
     person cannot attend both).

@@ -105,6 +105,10 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "ALLOWED_HOSTS": HOST,
         "SITE_URL": f"http://{HOST}:{port}",
         "DEFAULT_FROM_EMAIL": "bench@localhost",
+        "CLINIC_EMAIL": "bench@localhost",
+        # Per-process caches, as measured in docs/PERFORMANCE.md (correct: the cache key holds the
+        # schedule version); REDIS_URL from the environment is used when set.
+        "CACHE_LOCAL_MEMORY": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # no mail leaves the machine
         "DB_CONN_MAX_AGE": "600",  # persistent connections, one per gunicorn thread
         "PYTHONWARNINGS": "ignore",  # whitenoise: no collected static files, none are served here

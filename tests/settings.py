@@ -11,6 +11,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("DEFAULT_FROM_EMAIL", "clinic@example.com")
 os.environ.setdefault("CLINIC_EMAIL", "reception@example.com")
+# One test process: its own in-memory cache (the Redis path is covered in tests/clinic/test_settings.py).
+os.environ.setdefault("CACHE_LOCAL_MEMORY", "1")
 
 from clinic.settings import *  # noqa: F403
 

@@ -1,10 +1,12 @@
 """The booking admin as reception sees it: appointments with front-desk actions, and schedules."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +15,7 @@ from booking.availability import local_instant
 from booking.models import Appointment, TimeOff, WorkingHours
 from clinic.models import Practitioner
 from patients.models import ConsentText, Patient
-from tests.factories import AppointmentFactory, PatientFactory, PractitionerFactory
+from tests.factories import AppointmentFactory, LocationFactory, PatientFactory, PractitionerFactory
 
 pytestmark = pytest.mark.django_db
 HOUR = timedelta(hours=1)
@@ -66,7 +68,8 @@ def test_reception_lists_stay_in_bounded_queries(
     for index, patient in enumerate(patients * 5):  # 100 appointments, an hour apart
         AppointmentFactory(patient=patient, practitioner=physio, location=westerville, start=first + index * HOUR)
     client.force_login(receptionist)
-    with django_assert_max_num_queries(12):
+    # 13: the appointment and time off lists also read the locations, for the date drill-down's zone.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse(url_name))
     assert response.status_code == 200
 
@@ -145,6 +148,45 @@ def test_an_appointment_shows_local_time_and_history_and_is_never_edited_or_dele
     assert client.get(reverse("admin:booking_appointment_history", args=[appointment.pk])).status_code == 200
     assert client.post(reverse("admin:booking_appointment_delete", args=[appointment.pk])).status_code == 403
     assert status_of(appointment) == "confirmed"
+
+
+def test_the_record_shows_the_locations_local_times_with_the_zone_named(client, receptionist, acupuncturist, calgary):
+    # 09:30 in Calgary on 24 November 2026 (MST) is 16:30 UTC.
+    start = datetime(2026, 11, 24, 9, 30, tzinfo=calgary.zone)
+    appointment = appointment_at(
+        start,
+        practitioner=acupuncturist,
+        location=calgary,
+        consented_at=datetime(2026, 11, 20, 18, 5, tzinfo=UTC),
+        created_at=datetime(2026, 11, 20, 18, 4, tzinfo=UTC),
+    )
+    client.force_login(receptionist)
+
+    page = client.get(reverse("admin:booking_appointment_change", args=[appointment.pk])).content.decode()
+
+    title = f"{appointment.reference} Tue 24 Nov 2026 09:30 MST, Sofia Marchetti"
+    assert str(appointment) == title
+    assert f"<title>{title} | View appointment" in page  # the title, heading and breadcrumb
+    assert "Tue 24 Nov 2026 09:30 MST (America/Edmonton)" in page  # start
+    assert "Tue 24 Nov 2026 10:15 MST (America/Edmonton)" in page  # end
+    assert "Tue 24 Nov 2026 10:30 MST (America/Edmonton)" in page  # practitioner busy until
+    assert "Fri 20 Nov 2026 11:05 MST (America/Edmonton)" in page  # consent given
+    assert "16:30" not in page and "4:30 p.m." not in page and " UTC" not in page
+    assert '<div class="readonly">None</div>' not in page  # not cancelled: "-", as for any empty value
+
+
+def test_appointment_titles_cost_no_query_per_row_in_the_admins_lists(
+    rf, receptionist, physio, westerville, django_assert_num_queries
+):
+    for hours in range(3):
+        appointment_at(timezone.now() + (hours + 2) * HOUR, practitioner=physio, location=westerville)
+    request = rf.get(CHANGELIST)
+    request.user = receptionist
+    appointments = list(admin.site._registry[Appointment].get_queryset(request))
+
+    with django_assert_num_queries(0):
+        titles = [str(appointment) for appointment in appointments]
+    assert all(title.endswith(", Maya Lindqvist") for title in titles)
 
 
 def test_history_can_be_read_but_not_used_to_revert(client, receptionist, physio, westerville):
@@ -348,6 +390,60 @@ def test_the_day_filter_uses_each_locations_own_calendar(
     assert len(listed("nonsense")) == 4
 
 
+# The date drill-down in local days ------------------------------------------------------------
+
+
+def drill_down(client, url, day: date, **filters) -> set:
+    query = {"start__year": day.year, "start__month": day.month, "start__day": day.day, **filters}
+    return set(client.get(url, query).context["cl"].result_list)
+
+
+def test_the_date_drill_down_groups_by_the_locations_local_days(client, receptionist, physio, westerville):
+    # 19:30 in New York on 1 December is 00:30 UTC on 2 December.
+    evening = appointment_at(
+        datetime(2026, 12, 1, 19, 30, tzinfo=westerville.zone), practitioner=physio, location=westerville
+    )
+    client.force_login(receptionist)
+
+    assert drill_down(client, CHANGELIST, date(2026, 12, 1)) == {evening}
+    assert drill_down(client, CHANGELIST, date(2026, 12, 2)) == set()
+    month = client.get(CHANGELIST, {"start__year": 2026, "start__month": 12}).content.decode()
+    assert "?start__day=1&amp;" in month and "?start__day=2&amp;" not in month  # the day links offered
+    assert "The dates above are days in" not in month  # one zone: nothing to explain
+
+
+def test_with_locations_in_different_zones_the_drill_down_uses_the_filtered_one_or_says_which(
+    client, receptionist, physio, acupuncturist, westerville, calgary
+):
+    # 00:30 on 2 December in New York is still 1 December (22:30) in Calgary.
+    after_midnight = appointment_at(
+        datetime(2026, 12, 2, 0, 30, tzinfo=westerville.zone), practitioner=physio, location=westerville
+    )
+    client.force_login(receptionist)
+
+    in_westerville = {"location__id__exact": westerville.pk}
+    assert drill_down(client, CHANGELIST, date(2026, 12, 2), **in_westerville) == {after_midnight}
+    assert drill_down(client, CHANGELIST, date(2026, 12, 1), **in_westerville) == set()
+
+    # Unfiltered, Calgary (first in the clinic's order) sets the days, and the page says so.
+    assert drill_down(client, CHANGELIST, date(2026, 12, 1)) == {after_midnight}
+    page = client.get(CHANGELIST).content.decode()
+    assert "The dates above are days in America/Edmonton, the time zone of Calgary." in page
+    assert "filter by location for another location&#x27;s days" in page
+
+
+def test_the_time_off_drill_down_groups_by_local_days(client, receptionist, physio, westerville):
+    evening = TimeOff.objects.create(
+        location=westerville,
+        start=datetime(2026, 12, 1, 19, 30, tzinfo=westerville.zone),
+        end=datetime(2026, 12, 1, 21, 0, tzinfo=westerville.zone),
+    )
+    client.force_login(receptionist)
+    url = reverse("admin:booking_timeoff_changelist")
+    assert drill_down(client, url, date(2026, 12, 1)) == {evening}
+    assert drill_down(client, url, date(2026, 12, 2)) == set()
+
+
 def test_the_list_shows_the_new_patient_badge(client, receptionist, physio, westerville, dry_needling):
     patient = PatientFactory()
     first = appointment_at(
@@ -454,7 +550,91 @@ def test_time_off_needs_someone_or_somewhere(client, receptionist):
     response = client.post(
         reverse("admin:booking_timeoff_add"), time_off_form(start="2026-07-01 09:00", end="2026-07-01 17:00")
     )
-    assert response.status_code == 200 and "Choose a practitioner who is away" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200 and "Choose a practitioner who is away" in page
+    assert "This field cannot be null." not in page  # the times were typed; only the zone is missing
+    assert 'value="09:00"' in page and 'value="17:00"' in page
+
+
+def test_a_time_off_that_cannot_be_placed_in_a_zone_yet_says_only_that(client, receptionist, acupuncturist):
+    client.force_login(receptionist)
+    response = client.post(
+        reverse("admin:booking_timeoff_add"),
+        time_off_form(practitioner=acupuncturist.pk, start="2026-11-25 12:00", end="2026-11-25 14:00"),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "works in more than one time zone" in page
+    assert "This field cannot be null." not in page
+    assert response.context["adminform"].form.errors.keys() == {"location"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "end", "wrong"),
+    [
+        ("America/New_York", "9999-12-31 22:00", "9999-12-31 23:59", "end"),  # past year 9999 in UTC
+        ("Asia/Tokyo", "0001-01-01 00:00", "2026-07-01 09:00", "start"),  # before year 1 in UTC
+        ("America/New_York", "1026-07-01 09:00", "2026-07-01 17:00", "start"),  # a slip of the finger
+    ],
+)
+def test_a_year_out_of_range_is_a_form_error_not_a_500(client, receptionist, zone, start, end, wrong):
+    location = LocationFactory(timezone=zone)
+    client.force_login(receptionist)
+    response = client.post(
+        reverse("admin:booking_timeoff_add"), time_off_form(location=location.pk, start=start, end=end)
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors[wrong] == ["Check the year: enter a date from 2000 to 2200."]
+    assert not TimeOff.objects.exists()
+
+
+def test_each_of_the_time_off_date_and_time_inputs_has_a_name_of_its_own(client, receptionist):
+    # One <label> for two inputs names neither: each input carries its own name.
+    client.force_login(receptionist)
+    page = client.get(reverse("admin:booking_timeoff_add")).content.decode()
+    inputs = {match[1]: match[0] for match in re.finditer(r'<input [^>]*id="(\w+)"[^>]*>', page)}
+    assert 'aria-label="Start date"' in inputs["id_start_0"] and 'aria-label="Start time"' in inputs["id_start_1"]
+    assert 'aria-label="End date"' in inputs["id_end_0"] and 'aria-label="End time"' in inputs["id_end_1"]
+
+
+def test_the_time_off_message_and_title_are_in_the_local_time_typed(client, receptionist, acupuncturist, calgary):
+    client.force_login(receptionist)
+    response = client.post(
+        reverse("admin:booking_timeoff_add"),
+        time_off_form(
+            practitioner=acupuncturist.pk, location=calgary.pk, start="2026-11-25 12:00", end="2026-11-25 14:00"
+        ),
+    )
+    time_off = TimeOff.objects.get()
+    assert (time_off.start, time_off.end) == (
+        datetime(2026, 11, 25, 19, tzinfo=UTC),
+        datetime(2026, 11, 25, 21, tzinfo=UTC),
+    )
+    [added] = messages_of(response)
+    assert ">Sofia Marchetti off Wed 25 Nov 2026 12:00–14:00 MST</a>” was added" in added
+    change_page = client.get(reverse("admin:booking_timeoff_change", args=[time_off.pk])).content.decode()
+    assert "<title>Sofia Marchetti off Wed 25 Nov 2026 12:00–14:00 MST | Change time off" in change_page
+
+
+def test_time_off_titles_name_their_zone(physio, acupuncturist, westerville):
+    over_days = TimeOff(
+        location=westerville,
+        start=datetime(2026, 3, 7, 18, tzinfo=NEW_YORK),
+        end=datetime(2026, 3, 9, 8, tzinfo=NEW_YORK),
+    )
+    assert str(over_days) == "Westerville off Sat 07 Mar 2026 18:00 EST – Mon 09 Mar 2026 08:00 EDT"
+    only_zone = TimeOff(
+        practitioner=physio,
+        start=datetime(2026, 7, 1, 9, tzinfo=NEW_YORK),
+        end=datetime(2026, 7, 1, 12, tzinfo=NEW_YORK),
+    )
+    assert str(only_zone) == "Maya Lindqvist off Wed 01 Jul 2026 09:00–12:00 EDT"
+    two_zones = TimeOff(
+        practitioner=acupuncturist,
+        start=datetime(2026, 7, 1, 15, tzinfo=UTC),
+        end=datetime(2026, 7, 1, 16, tzinfo=UTC),
+    )
+    assert str(two_zones) == "Sofia Marchetti off Wed 01 Jul 2026 15:00–16:00 UTC"
 
 
 def test_working_hours_changes_are_kept_with_their_author(client, receptionist, physio, westerville):

@@ -42,6 +42,12 @@ def sheet_page(client, location, day) -> str:
     return response.content.decode()
 
 
+def flag_badges(page: str) -> list[str]:
+    """The visible words of the screening flags' badges, in page order (the symbol is aria-hidden)."""
+    badges = page.split('class="day-sheet-badge day-sheet-flag"')[1:]
+    return [badge.split("</span>", 1)[1].split("</span>", 1)[0] for badge in badges]
+
+
 @pytest.fixture
 def works_wednesdays(physio, westerville):
     return WorkingHours.objects.create(
@@ -70,10 +76,11 @@ def test_reception_sees_the_day_with_everything_a_front_desk_needs(
     assert "Maya Lindqvist" in page and "Works 09:00–17:00" in page
     assert "Grace Hopper" in page and "Initial assessment + dry needling" in page and "Confirmed" in page
     assert "New patient" in page
-    # Flags are symbols with their words for screen readers and a tooltip, never colour alone.
-    assert '<span class="day-sheet-hidden">Pregnant or possibly pregnant</span>' in page
-    assert 'title="Strong fear of needles"' in page
-    assert "Blood thinners" not in page.split("day-sheet-columns")[1]
+    # Flags are words anyone sees, with the whole answer as a tooltip, never colour alone.
+    columns = page.split('class="day-sheet-columns"')[1]
+    assert flag_badges(columns) == ["Pregnant", "Needle fear"]
+    assert 'title="Strong fear of needles"' in columns
+    assert "Blood thinners" not in columns
     assert reverse("admin:booking_appointment_change", args=[flagged.pk]) in page
     assert "?location=westerville&amp;date=2026-06-09" in page and "?location=westerville&amp;date=2026-06-11" in page
     assert reverse("admin:booking_appointment_add") in page and "Book for a caller" in page
@@ -111,11 +118,42 @@ def test_screening_flags_need_the_permission_to_see_screening(client, physio, we
     page = sheet_page(client, westerville, A_WEDNESDAY)
 
     assert appointment.patient.last_name in page
-    assert "Takes blood thinners" not in page
+    assert "Takes blood thinners" not in page and "Blood thinners" not in page and not flag_badges(page)
     assert "Book for a caller" not in page  # no add permission
 
 
 # What it shows -----------------------------------------------------------------------------
+
+
+def test_screening_flags_are_visible_words_not_emoji_alone(
+    client, receptionist, physio, westerville, dry_needling, works_wednesdays
+):
+    # Emoji draw as empty boxes on a computer without an emoji font: the words must be on the page.
+    appointment = appointment_at(
+        at(westerville, A_WEDNESDAY, 9), practitioner=physio, location=westerville, service=dry_needling
+    )
+    Screening.objects.create(
+        appointment=appointment, pregnant=True, blood_thinners=True, bleeding_disorder=True, needle_fear=True
+    )
+    client.force_login(receptionist)
+
+    page = sheet_page(client, westerville, A_WEDNESDAY)
+
+    columns = page.split('class="day-sheet-columns"')[1]
+    assert flag_badges(columns) == ["Pregnant", "Blood thinners", "Bleeding disorder", "Needle fear"]
+    assert columns.count('<span aria-hidden="true">⚠ </span>') == 4  # the symbol is decoration only
+    for emoji in ("🤰", "💊", "🩸", "😰"):
+        assert emoji not in page
+    legend = page.split('class="day-sheet-legend"')[1].split("</p>", 1)[0]
+    assert "<strong>Pregnant</strong>: pregnant or possibly pregnant" in legend
+    assert "<strong>Needle fear</strong>: strong fear of needles" in legend
+
+
+def test_the_day_links_are_a_list_without_bullets(client, receptionist, westerville):
+    # Django's admin styles every "ul li" with square bullets: the items themselves need the rule.
+    client.force_login(receptionist)
+    page = sheet_page(client, westerville, A_WEDNESDAY)
+    assert ".day-sheet-nav li { list-style: none;" in page
 
 
 def test_columns_are_the_practitioners_working_there_or_booked_there_that_day(

@@ -156,6 +156,8 @@ class TestSteps:
         page = reception_client.get(steps(dry_needling, westerville, day=booking_day)).content.decode()
         assert "No free times on this day" in page
         assert f"day={(booking_day + timedelta(days=14)).isoformat()}" in page
+        # Nothing to book into: no button, and no patient details to type in vain.
+        assert "Book this time" not in page and 'name="first_name"' not in page and 'name="consent"' not in page
 
     @pytest.mark.parametrize(
         ("params", "error"),
@@ -197,6 +199,11 @@ class TestBooking:
         page = reception_client.get(url).content.decode()
         assert ten_am.isoformat() in radio_values(page)
         assert "Consent read to the caller and given by phone" in page and "Version 1" in page
+        # The consent scrolls in its box: a keyboard can reach and scroll it.
+        assert (
+            '<div class="phone-booking-consent" tabindex="0" role="region" aria-label="Consent text, version 1">'
+            in page
+        )
 
         response = reception_client.post(url, booking_data(ten_am, needle_fear="on", other_conditions="Asthma"))
 
@@ -302,6 +309,19 @@ class TestBooking:
         assert "Do not book: the caller needs urgent care now." in page
         assert Appointment.objects.count() == 0
 
+    def test_a_red_flag_on_an_empty_form_shows_only_the_urgent_care_alert(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        url = steps(dry_needling, westerville, day=ten_am.date())
+        response = reception_client.post(url, {"red_flags": "trauma", "consent_version": current_consent().version})
+
+        page = response.content.decode()
+        assert 'role="alert" id="urgent-care"' in page and "Tell them to call 911 now" in page
+        # Nothing else is asked for: nothing is to be booked.
+        assert response.context["form"].errors == {"red_flags": ["Do not book: the caller needs urgent care now."]}
+        assert "Choose the caller as an existing patient" not in page
+        assert "Choose one of the free times." not in page and "Please correct the errors below" not in page
+
     def test_consent_not_given_is_an_error(
         self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
     ):
@@ -363,6 +383,7 @@ class TestBooking:
             ({"red_flags": "not-a-flag"}, "Select a valid choice."),
             ({"other_conditions": "Asthma\x00"}, "Null characters are not allowed."),
             ({"patient": "not-a-number"}, "Select a valid choice."),
+            ({"patient": "²"}, "Select a valid choice."),  # a digit to str.isdigit(), not to int()
             ({"patient": "99999999999999999999999"}, "Select a valid choice."),
             ({"consent_version": None}, "This field is required."),
         ],

@@ -53,7 +53,7 @@ def test_a_call_back_request_becomes_a_phone_booking_on_the_day_sheet(page: Page
     reference = leave_a_call_back_request(page)
     log_in_as_reception(page)
 
-    # Find it: the front desk's "Call-back requests" opens the new ones; search by the number as heard.
+    # Find it: the front desk's "Call-back requests" opens the open ones; search by the number as heard.
     page.get_by_role("link", name="Call-back requests").click()
     page.locator("#searchbar").fill("614 555 0199")
     page.keyboard.press("Enter")

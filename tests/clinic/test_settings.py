@@ -16,6 +16,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://clinic:secret@db.internal:5432/clinic",
     "DEFAULT_FROM_EMAIL": "hello@clinic.example",
     "EMAIL_HOST": "smtp.clinic.example",
+    "CLINIC_EMAIL": "reception@clinic.example",
+    "REDIS_URL": "redis://cache.internal:6379/0",
 }
 
 PRINT_SETTINGS = (
@@ -57,6 +59,8 @@ def test_debug_needs_only_a_database():
         ({"DEFAULT_FROM_EMAIL": None}, "DEFAULT_FROM_EMAIL"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}, "EMAIL_FILE_PATH"),
         ({"REDIS_URL": "http://:secret@cache.internal:6379/0"}, "REDIS_URL"),
+        ({"REDIS_URL": None}, "REDIS_URL"),
+        ({"CLINIC_EMAIL": None}, "CLINIC_EMAIL"),
     ],
 )
 def test_a_bad_or_missing_value_stops_start_up_with_one_line_naming_it(changes, variable):
@@ -74,9 +78,10 @@ def test_a_bad_or_missing_value_stops_start_up_with_one_line_naming_it(changes, 
 
 def test_redis_url_makes_the_cache_shared_and_without_it_each_process_has_its_own():
     code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
-    shared = _start({**PRODUCTION, "REDIS_URL": "redis://cache.internal:6379/1"}, code)
+    shared = _start(PRODUCTION, code)
     assert shared.stdout.strip() == "django_redis.cache.RedisCache", shared.stderr
-    local = _start(PRODUCTION, code)
+    single_process = {key: value for key, value in PRODUCTION.items() if key != "REDIS_URL"}
+    local = _start({**single_process, "CACHE_LOCAL_MEMORY": "1"}, code)
     assert local.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache", local.stderr
 
 

@@ -79,6 +79,44 @@ def test_the_list_shows_who_waits_how_long_and_what_was_tried(client, receptioni
     assert log_call_url(old) in rows["Old Caller"] and convert_url(old) in rows["Old Caller"]
 
 
+def test_every_open_request_waiting_over_a_business_day_is_flagged(client, receptionist, westerville):
+    monday_ten = datetime(2030, 1, 14, 10, tzinfo=NEW_YORK)
+    with time_machine.travel(monday_ten, tick=False):
+        last_week = timezone.now() - timedelta(days=7)
+        for name, status in [("Voicemail Caller", Status.CONTACTED), ("Unreachable Caller", Status.NO_ANSWER)]:
+            # Last tried on Thursday: due again by Friday at the same time.
+            stale = DiscoveryCallRequestFactory(name=name, created_at=last_week, status=status)
+            CallAttemptFactory(request=stale, attempted_at=timezone.now() - timedelta(days=4))
+        # In last week, but tried this morning: the clock restarted.
+        tried_today = DiscoveryCallRequestFactory(name="Today Caller", created_at=last_week, status=Status.CONTACTED)
+        CallAttemptFactory(request=tried_today, attempted_at=timezone.now() - timedelta(hours=1))
+        DiscoveryCallRequestFactory(name="Closed Caller", status=Status.CLOSED, created_at=last_week)
+        DiscoveryCallRequestFactory(name="Unfit Caller", status=Status.NOT_A_FIT, created_at=last_week)
+        client.force_login(receptionist)
+        page = client.get(CHANGELIST).content.decode()
+    rows = {
+        name: page.split(name, 1)[1].split("</tr>", 1)[0]
+        for name in ("Voicemail Caller", "Unreachable Caller", "Today Caller", "Closed Caller", "Unfit Caller")
+    }
+    for name in ("Voicemail Caller", "Unreachable Caller"):
+        assert '<span class="discovery-overdue">Overdue</span> 4\xa0days since last call' in rows[name]
+    assert "Overdue" not in rows["Today Caller"] and "1\xa0hour since last call" in rows["Today Caller"]
+    for finished in ("Closed Caller", "Unfit Caller"):  # waiting for nothing
+        assert '<td class="field-waiting">—</td>' in rows[finished]
+        assert "minutes" not in rows[finished] and "Overdue" not in rows[finished]
+
+
+def test_the_record_shows_its_times_on_the_call_back_clock(client, receptionist, by_phone):
+    fifteen_utc = datetime(2030, 1, 14, 15, tzinfo=ZoneInfo("UTC"))  # 10:00 in New York
+    call_request = DiscoveryCallRequestFactory(created_at=fifteen_utc, consented_at=fifteen_utc)
+    CallAttemptFactory(request=call_request, attempted_at=fifteen_utc + timedelta(minutes=30), note="Left a message")
+    client.force_login(receptionist)
+    page = client.get(change_url(call_request)).content.decode()
+    assert page.count("Mon 14 Jan 2030 10:00 America/New_York") == 2  # created, consented
+    assert "Mon 14 Jan 2030 10:30 America/New_York" in page  # the call attempt
+    assert "15:00" not in page and "3 p.m." not in page and "3:30 p.m." not in page
+
+
 @pytest.mark.parametrize("query", ["DC-", "King", "ada@example", "(614) 555-0142", "614-555-0142", "+16145550142"])
 def test_search_by_reference_name_email_or_phone_as_typed(client, receptionist, call_request, query):
     DiscoveryCallRequestFactory(name="Someone Else", email="else@example.com", phone="+14035550163")
@@ -140,9 +178,38 @@ def test_the_change_page_shows_past_calls_read_only_and_the_work_buttons(client,
     response = client.get(change_url(call_request))
     page = response.content.decode()
     assert "Rang twice" in page and 'name="attempts-0-note"' not in page
+    assert "No answer at " not in page  # no row caption (CallAttempt.__str__, with the UTC time)
+    assert "inline-deletelink" not in page and "data-inline-formset" not in page.split('id="attempts-group"', 1)[1]
     assert f'href="{log_call_url(call_request)}"' in page and f'href="{convert_url(call_request)}"' in page
     assert "Sciatica down my left leg" in page  # what they told us is shown to reception, read-only
     assert 'name="concern"' not in page
+
+
+@pytest.mark.parametrize("page_url", [log_call_url, convert_url])
+def test_the_work_pages_look_like_the_admins_own_forms(client, receptionist, call_request, page_url):
+    log_call_attempt(call_request=call_request, outcome="no_answer", by=receptionist)
+    client.force_login(receptionist)
+    page = client.get(page_url(call_request)).content.decode()
+    # The breadcrumbs bar of Django's own pages (an <ol> inside base.html's <nav>).
+    crumbs = page.split('<nav aria-label="Breadcrumbs">', 1)[1].split("</nav>", 1)[0]
+    assert '<ol class="breadcrumbs">' in crumbs
+    assert f'<li><a href="{change_url(call_request)}">{call_request}</a></li>' in crumbs
+    assert '<li aria-current="page">' in crumbs
+    # The fields are laid out by the admin's fieldset include, with its stylesheet.
+    assert "admin/css/forms.css" in page
+    assert '<fieldset class="module aligned ">' in page and '<div class="flex-container' in page
+    # The calls table scrolls in its own box on a phone, reachable by keyboard.
+    assert 'class="calls-so-far" role="region" aria-labelledby="calls-so-far-heading" tabindex="0"' in page
+
+
+def test_the_convert_form_is_aligned_and_labelled_for_reception(client, receptionist, call_request):
+    client.force_login(receptionist)
+    page = client.get(convert_url(call_request)).content.decode()
+    for field in ("first_name", "last_name", "email", "phone", "date_of_birth"):
+        assert f'<div class="form-row field-{field}">' in page
+    assert '<label class="required" for="id_date_of_birth">Date of birth:</label>' in page
+    assert "With the email, this finds their record" in page
+    assert "We call or text this number" not in page  # the wizard's words to a patient
 
 
 def test_a_call_on_a_closed_request_is_refused_with_a_message(client, receptionist, call_request):

@@ -71,7 +71,7 @@ def test_the_acknowledgement_says_when_we_call_and_repeats_no_health_data(wester
     html = message.alternatives[0].content
     for body in (message.body, html):
         assert "Monday 21 January" in body
-        assert "in the morning, between 9 am and 12 pm" in body
+        assert "in the morning, between 9 am and 12 pm (New York time)" in body
         assert call_request.reference in body
         assert "(614) 555-0000" in body  # the number we will call
         assert CONCERN not in body and "Numbness" not in body and "Sciatica" not in body

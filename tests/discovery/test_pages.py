@@ -88,7 +88,9 @@ class TestSubmit:
         assert thanks.status_code == 200
         assert call_request.reference in page
         assert "today, Monday 14 January" in page
-        assert "in the morning, between 9 am and 12 pm" in page
+        # Calgary keeps another clock: the promise says which one it is on.
+        assert "in the morning, between 9 am and 12 pm (New York time)" in page
+        assert "clinic time" not in page
         assert "Grace" not in page and "Burning" not in page  # nothing personal on a page at a shareable URL
         assert len(mail.outbox) == 0  # the emails are the worker's job
 

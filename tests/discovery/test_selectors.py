@@ -6,7 +6,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from discovery.models import DiscoveryCallRequest
-from discovery.selectors import call_back_zone, expected_call_day, is_overdue, one_business_day_after
+from discovery.selectors import (
+    call_back_zone,
+    expected_call_day,
+    is_overdue,
+    one_business_day_after,
+    waiting_since,
+    with_waiting_since,
+    zone_name,
+)
+from tests.discovery.factories import CallAttemptFactory, DiscoveryCallRequestFactory
 
 NEW_YORK = ZoneInfo("America/New_York")
 # 2030-01-14 is a Monday.
@@ -53,12 +62,57 @@ def test_one_business_day_after(created, due):
     assert one_business_day_after(created, NEW_YORK) == due
 
 
-def test_only_new_requests_become_overdue():
-    waiting = DiscoveryCallRequest(created_at=at(FRIDAY, 10), status="new")
+def request_waiting_since(status: str, created: datetime, last_call: datetime | None = None) -> DiscoveryCallRequest:
+    """An unsaved request, annotated as with_waiting_since would annotate it."""
+    call_request = DiscoveryCallRequest(created_at=created, status=status)
+    call_request.waiting_since = last_call or created
+    return call_request
+
+
+def test_a_new_request_is_overdue_one_business_day_after_it_came_in():
+    waiting = request_waiting_since("new", at(FRIDAY, 10))
     assert not is_overdue(waiting, now=at(date(2030, 1, 21), 9, 59), zone=NEW_YORK)
     assert is_overdue(waiting, now=at(date(2030, 1, 21), 10, 1), zone=NEW_YORK)
-    waiting.status = "contacted"
-    assert not is_overdue(waiting, now=at(date(2030, 1, 22), 10), zone=NEW_YORK)
+
+
+@pytest.mark.parametrize("status", ["contacted", "no_answer"])
+def test_a_contacted_or_unanswered_request_is_overdue_one_business_day_after_its_last_call(status):
+    # In since last Monday, last tried on Friday at 10: due again on Monday at 10.
+    waiting = request_waiting_since(status, at(MONDAY, 9), last_call=at(FRIDAY, 10))
+    assert not is_overdue(waiting, now=at(date(2030, 1, 21), 9, 59), zone=NEW_YORK)
+    assert is_overdue(waiting, now=at(date(2030, 1, 21), 10, 1), zone=NEW_YORK)
+
+
+@pytest.mark.parametrize("status", ["booked", "not_a_fit", "closed"])
+def test_a_finished_request_is_never_overdue(status):
+    finished = request_waiting_since(status, at(MONDAY, 9))
+    assert not is_overdue(finished, now=at(date(2030, 2, 25), 10), zone=NEW_YORK)
+
+
+@pytest.mark.django_db
+def test_waiting_since_is_the_last_call_or_the_arrival():
+    call_request = DiscoveryCallRequestFactory(created_at=at(MONDAY, 9))
+    assert waiting_since(call_request) == at(MONDAY, 9)
+    CallAttemptFactory(request=call_request, attempted_at=at(MONDAY, 11))
+    CallAttemptFactory(request=call_request, attempted_at=at(FRIDAY, 10))
+    assert waiting_since(call_request) == at(FRIDAY, 10)
+    annotated = with_waiting_since(DiscoveryCallRequest.objects.all()).get()
+    assert annotated.waiting_since == at(FRIDAY, 10)
+    fresh = with_waiting_since(DiscoveryCallRequest.objects.filter(pk=DiscoveryCallRequestFactory().pk)).get()
+    assert fresh.waiting_since == fresh.created_at
+
+
+@pytest.mark.parametrize(
+    "key, name",
+    [
+        ("America/New_York", "New York time"),
+        ("America/Edmonton", "Edmonton time"),
+        ("America/Argentina/Buenos_Aires", "Buenos Aires time"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_zone_name_says_the_city(key, name):
+    assert zone_name(ZoneInfo(key)) == name
 
 
 @pytest.mark.django_db

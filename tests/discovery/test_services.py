@@ -1,10 +1,13 @@
 """discovery.services: submitting (with the 24-hour repeat rule, under real concurrency) and
 reception's status machine."""
 
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from discovery.models import CallAttempt, DiscoveryCallRequest
@@ -17,6 +20,7 @@ from discovery.services import (
     submit_call_request,
 )
 from patients.models import Patient
+from patients.services import PatientDetails, find_or_create_patient
 from tests.discovery.factories import DiscoveryCallRequestFactory, call_back_details
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.helpers import race
@@ -190,6 +194,81 @@ class TestConvert:
                 call_request=call_request, first_name="A", last_name="B", date_of_birth=date(1980, 1, 1), by=None
             )
         assert not Patient.objects.exists()
+
+
+def _locked_tables(queries) -> list[str]:
+    """The tables locked FOR UPDATE, in the order the queries locked them."""
+    tables = []
+    for query in queries:
+        sql = query["sql"]
+        if "FOR UPDATE" in sql:
+            tables.append(sql.split(" FROM ", 1)[1].split()[0].strip('"'))
+    return tables
+
+
+def test_convert_locks_the_patient_before_the_request(receptionist):
+    call_request = DiscoveryCallRequestFactory()
+    with CaptureQueriesContext(connection) as queries:
+        convert_to_patient(
+            call_request=call_request, first_name="Ada", last_name="L", date_of_birth=date(1980, 5, 17), by=None
+        )
+    assert _locked_tables(queries) == ["patients_patient", "discovery_discoverycallrequest"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_converting_while_the_same_patient_is_booked_by_phone_does_not_deadlock():
+    """The phone booking locks the patient (book_appointment), then the request
+    (mark_request_booked). Converting the same request meanwhile once locked the request
+    and then waited on the patient: each transaction waited for the other."""
+    birthday = date(1980, 5, 17)
+    details = PatientDetails(
+        first_name="Ada", last_name="L", email="ada@example.com", phone="+16145550100", date_of_birth=birthday
+    )
+    patient = PatientFactory(email="ada@example.com", date_of_birth=birthday)
+    appointment = AppointmentFactory(patient=patient)
+    call_request = DiscoveryCallRequestFactory(email="ada@example.com", status=Status.CONTACTED)
+    booker_holds_patient = threading.Event()
+    results = {}
+
+    def book_by_phone():
+        # _book_for_caller's locks, in its order, with the converter let in between them.
+        try:
+            with transaction.atomic():
+                find_or_create_patient(details=details, lock=True)
+                booker_holds_patient.set()
+                time.sleep(1.0)  # the converter takes what locks it can meanwhile
+                results["book"] = mark_request_booked(call_request_id=call_request.pk, appointment=appointment, by=None)
+        except Exception as error:
+            results["book"] = error
+        finally:
+            connection.close()
+
+    def convert():
+        booker_holds_patient.wait(10)
+        try:
+            results["convert"] = convert_to_patient(
+                call_request=call_request, first_name="Ada", last_name="L", date_of_birth=birthday, by=None
+            )
+        except Exception as error:
+            results["convert"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book_by_phone), threading.Thread(target=convert)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # The booking wins; the conversion waits for it, then finds the request booked and says so.
+    assert isinstance(results["book"], DiscoveryCallRequest), results["book"]
+    assert isinstance(results["convert"], DiscoveryCallError), results["convert"]
+    assert "cannot be converted" in results["convert"].message
+    call_request.refresh_from_db()
+    assert (call_request.status, call_request.appointment_id, call_request.patient_id) == (
+        Status.BOOKED,
+        appointment.pk,
+        patient.pk,
+    )
 
 
 class TestBookedAndClosed:

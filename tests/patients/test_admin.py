@@ -179,6 +179,9 @@ def test_the_patient_page_stays_in_constant_queries_with_100_appointments(client
         return len(queries)
 
     client.force_login(receptionist)
+    # One page first: Django caches content types per process, so the very first page of a
+    # test run costs one query more whatever it shows.
+    queries_for_page_with(1, from_days_ago=150)
     with_two, with_a_hundred = queries_for_page_with(2, from_days_ago=100), queries_for_page_with(100, from_days_ago=50)
     assert with_two == with_a_hundred <= 15
 

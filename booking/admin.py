@@ -4,7 +4,7 @@ Appointments are never edited as rows here: every change goes through booking.se
 the change page is the record (read-only, with its history).
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from booking.availability import local_instant
+from booking.availability import UnclearLocalTime, exact_local_instant, local_instant
 from booking.forms import NamedAutocomplete
 from booking.models import Appointment, TimeOff, WorkingHours
 from booking.phone_booking import book_by_phone_view
@@ -185,17 +185,11 @@ class TimeOffForm(forms.ModelForm):
         return cleaned_data
 
     def _instant(self, name: str, wall_clock: datetime, zone: ZoneInfo) -> datetime | None:
-        """The instant of a typed local time, refusing the times a clock change skips or repeats."""
-        earlier = wall_clock.replace(tzinfo=zone, fold=0)
-        later = wall_clock.replace(tzinfo=zone, fold=1)
-        when = f"{wall_clock:%H:%M} on {wall_clock:%Y-%m-%d} in {zone.key}"
-        if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
-            self.add_error(name, f"{when} does not exist: the clocks go forward then. Choose a time outside the gap.")
+        try:
+            return exact_local_instant(wall_clock, zone)
+        except UnclearLocalTime as unclear:
+            self.add_error(name, str(unclear))
             return None
-        if earlier.utcoffset() != later.utcoffset():
-            self.add_error(name, f"{when} happens twice: the clocks go back then. Choose a time outside that hour.")
-            return None
-        return earlier.astimezone(UTC)
 
     def save(self, commit=True):
         self.instance.start, self.instance.end = self.cleaned_data["start"], self.cleaned_data["end"]

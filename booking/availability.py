@@ -103,6 +103,24 @@ def local_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC)
 
 
+class UnclearLocalTime(ValueError):
+    """A typed wall-clock time that a clock change skips or shows twice; the message says which."""
+
+
+def exact_local_instant(wall_clock: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a time someone typed. Unlike local_instant (the engine's rule for
+    opening hours), a time the clocks skip or repeat is refused, not guessed: a person
+    entering time off picks a time that means one thing."""
+    earlier = wall_clock.replace(tzinfo=zone, fold=0)
+    later = wall_clock.replace(tzinfo=zone, fold=1)
+    when = f"{wall_clock:%H:%M} on {wall_clock:%Y-%m-%d} in {zone.key}"
+    if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall_clock:
+        raise UnclearLocalTime(f"{when} does not exist: the clocks go forward then. Choose a time outside the gap.")
+    if earlier.utcoffset() != later.utcoffset():
+        raise UnclearLocalTime(f"{when} happens twice: the clocks go back then. Choose a time outside that hour.")
+    return earlier.astimezone(UTC)
+
+
 def _first_on_local_grid(instant: datetime, zone: ZoneInfo, step_minutes: int) -> datetime:
     """The first instant at or after `instant` whose local time is a multiple of the step.
 

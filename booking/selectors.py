@@ -338,7 +338,7 @@ def day_sheet(*, location: Location, day: date) -> DaySheet:
         .order_by("start", "pk")
     )
     for appointment in appointments:
-        screening = _screening_or_none(appointment)
+        screening = screening_or_none(appointment)
         entry = DaySheetEntry(
             appointment=appointment,
             local_start=timezone.localtime(appointment.start, zone),
@@ -358,7 +358,7 @@ def day_sheet(*, location: Location, day: date) -> DaySheet:
         start__lt=day_end,
         end__gt=day_start,
     ).order_by("start"):
-        period = LocalPeriod(times=_clipped_to_day(time_off, day_start, day_end, clock), reason=time_off.reason)
+        period = LocalPeriod(times=clipped_to_day(time_off, day_start, day_end, clock), reason=time_off.reason)
         if time_off.practitioner_id is None:
             closures.append(period)
         else:
@@ -377,7 +377,7 @@ def day_sheet(*, location: Location, day: date) -> DaySheet:
     )
 
 
-def _clipped_to_day(time_off: TimeOff, day_start: datetime, day_end: datetime, clock) -> str:
+def clipped_to_day(time_off: TimeOff, day_start: datetime, day_end: datetime, clock) -> str:
     starts_before, ends_after = time_off.start <= day_start, time_off.end >= day_end
     if starts_before and ends_after:
         return "all day"
@@ -388,7 +388,7 @@ def _clipped_to_day(time_off: TimeOff, day_start: datetime, day_end: datetime, c
     return f"{clock(time_off.start)}–{clock(time_off.end)}"
 
 
-def _screening_or_none(appointment: Appointment) -> Screening | None:
+def screening_or_none(appointment: Appointment) -> Screening | None:
     # select_related caches a missing reverse one-to-one as absent: no query either way.
     try:
         return appointment.screening
@@ -406,3 +406,10 @@ def time_off_zone(*, location: Location | None, practitioner: Practitioner | Non
         return None
     zone_names = {place.timezone for place in practitioner.locations.all()}
     return ZoneInfo(zone_names.pop()) if len(zone_names) == 1 else None
+
+
+def upcoming_time_off(*, practitioner: Practitioner, now: datetime) -> QuerySet[TimeOff]:
+    """The practitioner's own time off not yet over (begun or to come), earliest first, with
+    the location whose zone it was typed in. One query (time_off_zone needs
+    practitioner.locations prefetched to add none per row)."""
+    return TimeOff.objects.filter(practitioner=practitioner, end__gt=now).select_related("location").order_by("start")

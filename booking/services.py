@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.availability import bookable_practitioners, slot_at
-from booking.models import Appointment
+from booking.models import Appointment, TimeOff
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from patients.services import (
@@ -310,7 +310,7 @@ def _change_status(
         # of=("self",): the location row is joined only to read its zone; locking it too
         # would make every booking at the location wait (see _lock_for_patient_change).
         locked = Appointment.objects.select_for_update(of=("self",)).select_related("location").get(pk=appointment.pk)
-        _refuse_unless_allowed(locked, to=to, now=now)
+        refuse_unless_allowed(locked, to=to, now=now)
         correcting_no_show = locked.status == Appointment.Status.NO_SHOW
         locked.status = to
         marked = f"marked {Appointment.Status(to).label.lower()}"
@@ -338,7 +338,7 @@ def _change_status(
     return locked
 
 
-def _refuse_unless_allowed(appointment: Appointment, *, to: str, now: datetime) -> None:
+def refuse_unless_allowed(appointment: Appointment, *, to: str, now: datetime) -> None:
     current = appointment.status
     if current == to:
         raise BookingError("invalid_transition", f"Already marked as {_TARGET_WORDS[to]}.")
@@ -363,3 +363,88 @@ def _refuse_unless_allowed(appointment: Appointment, *, to: str, now: datetime) 
             f"Cannot mark as {_TARGET_WORDS[to]} before the start time "
             f"({timezone.localtime(appointment.start, zone):%a %d %b %H:%M}).",
         )
+
+
+# Time off a practitioner takes from their schedule pages ---------------------------------
+#
+# Time off makes a practitioner less available, so it takes the lock bookings take: the
+# practitioner's row. A booking and a time off for the same practitioner then queue on that
+# row, and whichever comes second sees the first (under READ COMMITTED each statement after
+# the lock reads what the first committed): the booking's engine run finds the time off, or
+# the time off finds the booking. Without the lock both could check, find nothing, and insert.
+
+
+class TimeOffOverlapsAppointments(BookingError):
+    """Time off refused because patients are booked in it. `appointments` (with their
+    locations) are listed so reception can move them first."""
+
+    def __init__(self, appointments: list[Appointment]):
+        self.appointments = appointments
+        lines = "; ".join(_appointment_line(appointment) for appointment in appointments)
+        count = len(appointments)
+        noun = "a booked appointment" if count == 1 else f"{count} booked appointments"
+        super().__init__(
+            "overlaps_appointments",
+            f"This time off overlaps {noun}: {lines}. Ask reception to move "
+            f"{'it' if count == 1 else 'them'}, then add the time off.",
+        )
+
+
+def _appointment_line(appointment: Appointment) -> str:
+    # The reference and the location's own local time: what reception searches by and reads.
+    return f"{appointment.reference} {appointment.local_start:%a %d %b %Y %H:%M %Z} at {appointment.location.name}"
+
+
+def add_time_off(
+    *,
+    practitioner: Practitioner,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    by: AbstractBaseUser | None,
+    location: Location | None = None,
+) -> TimeOff:
+    """The practitioner is away from `start` to `end` (aware instants), everywhere.
+
+    `location` names whose local time the times were typed in (needed to show them again
+    when the practitioner works in several zones; see booking.selectors.time_off_zone).
+    Raises BookingError with code invalid_range, invalid_location or overlaps_appointments
+    (a TimeOffOverlapsAppointments listing them); nothing is stored then.
+    """
+    if start >= end:
+        raise BookingError("invalid_range", "The end must be after the start.")
+    if location is not None and not practitioner.locations.filter(pk=location.pk).exists():
+        raise BookingError("invalid_location", f"{practitioner} does not work at {location}.")
+    with transaction.atomic():
+        # The lock bookings take (book_appointment, reschedule_appointment): see above.
+        Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
+        # The same test as the engine's: the appointment itself must not touch time off;
+        # its buffer may (cleaning up as the break begins is fine).
+        overlapping = list(
+            Appointment.objects.live()
+            .filter(practitioner=practitioner, start__lt=end, end__gt=start)
+            .select_related("location")
+            .order_by("start")
+        )
+        if overlapping:
+            raise TimeOffOverlapsAppointments(overlapping)
+        time_off = TimeOff(
+            practitioner=practitioner, location=location, start=start, end=end, reason=reason.strip()[:200]
+        )
+        time_off._history_user = by
+        time_off._change_reason = "added by the practitioner"
+        time_off.save()
+    return time_off
+
+
+def remove_time_off(*, time_off: TimeOff, practitioner: Practitioner, by: AbstractBaseUser | None) -> None:
+    """Remove one of the practitioner's own time off; its time becomes bookable again.
+    Raises BookingError (not_found) for anyone else's, or one already removed."""
+    with transaction.atomic():
+        # Locked so that two clicks on "Remove" record one removal, not two.
+        own = TimeOff.objects.select_for_update().filter(pk=time_off.pk, practitioner=practitioner).first()
+        if own is None:
+            raise BookingError("not_found", "That time off is not in your schedule (it may have been removed already).")
+        own._history_user = by
+        own._change_reason = "removed by the practitioner"
+        own.delete()

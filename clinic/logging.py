@@ -1,10 +1,13 @@
-"""Log hygiene: the manage token in a booking's link is a credential and must not reach logs."""
+"""Log hygiene: the tokens in private links are credentials and must not reach logs.
+
+- a booking's manage link: /appointments/<token>/... on the site and under /api/v1/;
+- a practitioner's calendar feed: /schedule/feed/<token>.ics, which also opens patients' names.
+"""
 
 import logging
 import re
 
-# Booking links: /appointments/<token>/... on the site and under /api/v1/.
-TOKEN_IN_PATH = re.compile(r"(/appointments/)[A-Za-z0-9_\-]{20,}")
+TOKEN_IN_PATH = re.compile(r"(/appointments/|/schedule/feed/)[A-Za-z0-9_\-]{20,}")
 
 
 class RedactBookingTokens(logging.Filter):

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "booking",
     "patients",
     "discovery",
+    "schedule",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "clinic.urls"
+# Practitioners log in on their own schedule pages; reception and admins use the admin's login.
+LOGIN_URL = "schedule:login"
+LOGIN_REDIRECT_URL = "schedule:day"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
 TEMPLATES = [

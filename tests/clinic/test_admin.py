@@ -185,3 +185,8 @@ def test_a_patient_page_links_to_booking_for_that_patient(client, receptionist):
     client.force_login(receptionist)
     page = client.get(reverse("admin:patients_patient_change", args=[patient.pk])).content.decode()
     assert f'href="{reverse("admin:booking_appointment_add")}?patient={patient.pk}"' in page
+
+
+def test_the_admin_login_points_practitioners_to_their_own_login(client):
+    page = client.get(reverse("admin:login")).content.decode()
+    assert f'href="{reverse("schedule:login")}"' in page

@@ -35,3 +35,25 @@ def test_a_404_for_a_booking_link_logs_no_token(client, db, log_stream):
     output = log_stream.getvalue()
     assert "Not Found" in output
     assert TOKEN not in output
+
+
+@pytest.mark.parametrize("logger_name", ["django.request", "django.server", "schedule"])
+def test_calendar_feed_tokens_are_redacted_by_every_logger(log_stream, logger_name):
+    logging.getLogger(logger_name).warning("Not Found: %s", f"/schedule/feed/{TOKEN}.ics")
+    logging.getLogger(logger_name).warning(f'"GET /schedule/feed/{TOKEN}.ics HTTP/1.1" 200 5120')
+    output = log_stream.getvalue()
+    assert TOKEN not in output
+    assert output.count("/schedule/feed/[token].ics") == 2
+
+
+def test_a_refused_calendar_feed_logs_no_token(client, db, log_stream):
+    """An old link still polled by a calendar app is a 404 every few hours: logged, without its token."""
+    client.get(f"/schedule/feed/{TOKEN}.ics")
+    output = log_stream.getvalue()
+    assert "Not Found: /schedule/feed/[token].ics" in output
+    assert TOKEN not in output
+
+
+def test_the_feed_settings_page_path_is_left_alone(log_stream):
+    logging.getLogger("django.server").info('"GET /schedule/feed/ HTTP/1.1" 200 4096')
+    assert '"GET /schedule/feed/ HTTP/1.1"' in log_stream.getvalue()

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -24,6 +25,7 @@ from booking.models import Appointment, TimeOff, WorkingHours
 from booking.phone_booking import book_by_phone_view
 from booking.selectors import (
     SCREENING_FLAGS,
+    appointments_during_time_off,
     day_sheet,
     day_sheet_locations,
     time_off_zone,
@@ -31,7 +33,7 @@ from booking.selectors import (
 )
 from booking.services import BookingError, cancel_appointment, mark_arrived, mark_completed, mark_no_show
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
-from clinic.models import Location
+from clinic.models import Location, Practitioner
 
 # The days the admin takes (the day sheet's, typed time off): far enough for any real use, and
 # never near date.min/max, where converting a local time to UTC overflows.
@@ -215,6 +217,22 @@ class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAd
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("practitioner__locations")
+
+    def save_model(self, request, obj, form, change):
+        """Saved under the practitioner's row lock, like bookings and add_time_off, so a booking
+        cannot slip in while it is written. Unlike a practitioner's own time off, reception may
+        cover booked patients (someone is ill today) and is then told whom to move."""
+        with transaction.atomic():
+            if obj.practitioner_id:
+                Practitioner.objects.select_for_update().filter(pk=obj.practitioner_id).first()
+            super().save_model(request, obj, form, change)
+            booked = list(appointments_during_time_off(obj))
+        if booked:
+            listed = ", ".join(f"{each.reference} ({each.local_start:%a %d %b %H:%M})" for each in booked)
+            messages.warning(
+                request,
+                f"{len(booked)} booked appointment(s) fall in this time off and still stand; move or cancel: {listed}",
+            )
 
     @admin.display(description="when (local time)", ordering="start")
     def local_period(self, time_off: TimeOff) -> str:

@@ -413,3 +413,13 @@ def upcoming_time_off(*, practitioner: Practitioner, now: datetime) -> QuerySet[
     the location whose zone it was typed in. One query (time_off_zone needs
     practitioner.locations prefetched to add none per row)."""
     return TimeOff.objects.filter(practitioner=practitioner, end__gt=now).select_related("location").order_by("start")
+
+
+def appointments_during_time_off(time_off: TimeOff) -> QuerySet[Appointment]:
+    """Live appointments that the time off (a practitioner's, or a location's closure) covers."""
+    appointments = Appointment.objects.live().filter(start__lt=time_off.end, end__gt=time_off.start)
+    if time_off.practitioner_id:
+        appointments = appointments.filter(practitioner_id=time_off.practitioner_id)
+    if time_off.location_id:
+        appointments = appointments.filter(location_id=time_off.location_id)
+    return appointments.select_related("location").order_by("start")

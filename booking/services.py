@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from booking.availability import bookable_practitioners, slot_at
@@ -307,11 +308,21 @@ def _change_status(
     the messages are for staff."""
     now = now or timezone.now()
     with transaction.atomic():
+        if appointment.status == Appointment.Status.NO_SHOW:
+            # Making a no-show live again takes the practitioner's time back: lock it first, in
+            # the order bookings and add_time_off do, so time off cannot be added meanwhile.
+            Practitioner.objects.select_for_update().filter(pk=appointment.practitioner_id).first()
         # of=("self",): the location row is joined only to read its zone; locking it too
         # would make every booking at the location wait (see _lock_for_patient_change).
         locked = Appointment.objects.select_for_update(of=("self",)).select_related("location").get(pk=appointment.pk)
         refuse_unless_allowed(locked, to=to, now=now)
         correcting_no_show = locked.status == Appointment.Status.NO_SHOW
+        if correcting_no_show and _time_off_over(locked):
+            raise BookingError(
+                "time_off",
+                "Cannot correct this no-show: the practitioner (or the location) has time off at that time since. "
+                "Remove the time off first if the visit did take place.",
+            )
         locked.status = to
         marked = f"marked {Appointment.Status(to).label.lower()}"
         locked._change_reason = f"no-show corrected: {marked}" if correcting_no_show else marked
@@ -437,12 +448,24 @@ def add_time_off(
     return time_off
 
 
-def remove_time_off(*, time_off: TimeOff, practitioner: Practitioner, by: AbstractBaseUser | None) -> None:
-    """Remove one of the practitioner's own time off; its time becomes bookable again.
-    Raises BookingError (not_found) for anyone else's, or one already removed."""
+def _time_off_over(appointment: Appointment) -> bool:
+    return (
+        TimeOff.objects.filter(Q(practitioner_id=appointment.practitioner_id) | Q(location_id=appointment.location_id))
+        .filter(start__lt=appointment.end, end__gt=appointment.start)
+        .exists()
+    )
+
+
+def remove_time_off(
+    *, time_off: TimeOff, practitioner: Practitioner, by: AbstractBaseUser | None, now: datetime | None = None
+) -> None:
+    """Remove one of the practitioner's own time off that has not ended (past time off is the
+    record of absences); its time becomes bookable again. Raises BookingError (not_found) for
+    anyone else's, a past one, or one already removed."""
+    now = now or timezone.now()
     with transaction.atomic():
         # Locked so that two clicks on "Remove" record one removal, not two.
-        own = TimeOff.objects.select_for_update().filter(pk=time_off.pk, practitioner=practitioner).first()
+        own = TimeOff.objects.select_for_update().filter(pk=time_off.pk, practitioner=practitioner, end__gt=now).first()
         if own is None:
             raise BookingError("not_found", "That time off is not in your schedule (it may have been removed already).")
         own._history_user = by

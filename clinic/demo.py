@@ -1,15 +1,20 @@
 """The demo clinic: idempotent, so `make run` can load it on every start."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from booking.models import WorkingHours
+from booking.availability import available_slots
+from booking.models import Appointment, WorkingHours
+from booking.services import BookingError, book_appointment
 from clinic import demo_content
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
+from patients.services import PatientDetails, ScreeningAnswers
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published password; seed_demo refuses to run outside DEBUG
 
@@ -95,3 +100,55 @@ def _demo_user(username: str, *, group: str | None = None, is_staff=False, is_su
     if group:
         user.groups.set([Group.objects.get(name=group)])
     return user
+
+
+# Made-up patients so the day sheet and the practitioners' schedules have something to show.
+# Emails are on example.com (RFC 2606): nothing is ever delivered to a real person.
+DEMO_BOOKINGS = [
+    ("Grace", "Whitfield", "1968-04-02", "dry-needling-initial-assessment", "westerville", {"blood_thinners": True}),
+    ("Tomás", "Ibarra", "1985-11-19", "dry-needling-initial-assessment", "westerville", {"needle_fear": True}),
+    ("Leila", "Haddad", "1992-07-08", "acupuncture-initial-consultation", "westerville", {"pregnant": True}),
+    ("Owen", "McAllister", "1957-01-25", "cupping", "calgary", {}),
+    ("Priya", "Raman", "1979-09-30", "acupuncture-initial-consultation", "calgary", {"bleeding_disorder": True}),
+    ("Sam", "Okonjo", "1990-03-14", "free-discovery-call", "by-phone", {}),
+]
+DEMO_PATIENT_EMAIL = "{first}.{last}@example.com"
+
+
+def seed_demo_bookings() -> int:
+    """Book the demo patients into the next free times, through book_appointment like any
+    booking; only when none of them has an upcoming appointment, so restarts add nothing."""
+    emails = [DEMO_PATIENT_EMAIL.format(first=first.lower(), last=last.lower()) for first, last, *_ in DEMO_BOOKINGS]
+    now = timezone.now()
+    if Appointment.objects.live().filter(patient__email__in=emails, start__gt=now).exists():
+        return 0
+    booked = 0
+    for (first, last, born, service_slug, location_slug, flags), email in zip(DEMO_BOOKINGS, emails, strict=True):
+        service, location = Service.objects.get(slug=service_slug), Location.objects.get(slug=location_slug)
+        today = timezone.localtime(now, location.zone).date()
+        slots = available_slots(
+            service=service,
+            location=location,
+            practitioner=None,
+            first_day=today,
+            last_day=today + timedelta(days=13),
+            now=now,
+        )
+        for slot in slots[booked * 4 :][:3]:  # a few free times apart from the previous patient's; 3 tries
+            try:
+                book_appointment(
+                    service=service,
+                    location=location,
+                    practitioner=None,
+                    start=slot.start,
+                    patient_details=PatientDetails(first, last, email, "+16145550100", date.fromisoformat(born)),
+                    screening=ScreeningAnswers(**flags),
+                    consent_given=True,
+                    source=Appointment.Source.PHONE,
+                    now=now,
+                )
+            except BookingError:
+                continue
+            booked += 1
+            break
+    return booked

@@ -16,14 +16,15 @@ from clinic.models import Practitioner
 
 
 def practitioner_required(view):
-    """Anonymous → the schedule login; reception and admins (staff without a practitioner
-    record) → the admin, their workplace; any other account → 403."""
+    """Anonymous → the schedule login; reception and admins (staff without an active
+    practitioner record) → the admin, their workplace; any other account → 403."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("schedule:login"))
-        practitioner = Practitioner.objects.filter(user=request.user).first()
+        # An inactive practitioner (someone who left) keeps no access, as their feed keeps none.
+        practitioner = Practitioner.objects.filter(user=request.user, is_active=True).first()
         if practitioner is None:
             if request.user.is_staff:
                 return redirect("admin:index")

@@ -32,7 +32,9 @@ MARK_STATUS = {
 }
 
 
-login = auth_views.LoginView.as_view(template_name="schedule/login.html", redirect_authenticated_user=True)
+# Not redirect_authenticated_user: someone logged in as another account (a receptionist on a
+# shared desk computer) must be able to log in here as the practitioner.
+login = auth_views.LoginView.as_view(template_name="schedule/login.html")
 
 
 class _LogoutView(auth_views.LogoutView):

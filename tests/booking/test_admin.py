@@ -667,3 +667,28 @@ def test_schedules_list_practitioners_in_two_zones_in_utc_when_no_location_is_na
     client.force_login(receptionist)
     listing = client.get(reverse("admin:booking_timeoff_changelist")).content.decode()
     assert "Wed 01 Jul 2026 15:00 – Wed 01 Jul 2026 16:00 UTC" in listing
+
+
+def test_time_off_over_booked_patients_is_saved_and_reception_is_told_whom_to_move(
+    client, receptionist, physio, westerville
+):
+    start = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    booked = AppointmentFactory(practitioner=physio, location=westerville, start=start)
+    local = timezone.localtime(start, westerville.zone)
+    client.force_login(receptionist)
+    response = client.post(
+        reverse("admin:booking_timeoff_add"),
+        {
+            "practitioner": physio.pk,
+            "location": westerville.pk,
+            "start_0": (local - timedelta(hours=1)).date().isoformat(),
+            "start_1": (local - timedelta(hours=1)).strftime("%H:%M"),
+            "end_0": (local + timedelta(hours=3)).date().isoformat(),
+            "end_1": (local + timedelta(hours=3)).strftime("%H:%M"),
+            "reason": "ill",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert TimeOff.objects.filter(practitioner=physio).count() == 1
+    assert booked.reference in response.content.decode()

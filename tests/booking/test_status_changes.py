@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from booking.models import Appointment
+from booking.models import Appointment, TimeOff
 from booking.services import BookingError, cancel_appointment, mark_arrived, mark_completed, mark_no_show
 from tests.factories import AppointmentFactory
 
@@ -172,3 +172,13 @@ def test_a_status_change_locks_only_the_appointment_row(appointment):
     locking = [query["sql"] for query in queries if "FOR UPDATE" in query["sql"]]
     assert len(locking) == 1
     assert locking[0].endswith('FOR UPDATE OF "booking_appointment"')
+
+
+def test_a_no_show_cannot_be_corrected_into_time_off_added_since(appointment, physio):
+    # "The patient did not come, so I went home ill": the afternoon is time off now.
+    mark_no_show(appointment=appointment, now=TEN_AM + 10 * MINUTE)
+    TimeOff.objects.create(practitioner=physio, start=TEN_AM, end=TEN_AM + timedelta(hours=7))
+    with pytest.raises(BookingError) as refused:
+        mark_completed(appointment=appointment, now=TEN_AM + 20 * MINUTE)
+    assert refused.value.code == "time_off"
+    assert status_of(appointment) == "no_show"

@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from booking.models import Appointment
+from clinic.demo import DEMO_BOOKINGS
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +69,14 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
         call_command("seed_demo")
     assert Location.objects.count() == 0
+
+
+def test_seed_demo_books_made_up_patients_once_through_the_booking_service(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    booked = Appointment.objects.filter(patient__email__endswith="@example.com")
+    assert booked.count() == len(DEMO_BOOKINGS)
+    assert set(booked.values_list("source", flat=True)) == {"phone"}
+    assert all(hasattr(appointment, "screening") for appointment in booked)
+    call_command("seed_demo")
+    assert booked.count() == len(DEMO_BOOKINGS)

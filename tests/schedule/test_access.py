@@ -128,3 +128,17 @@ def test_a_refusal_is_a_page_in_the_site_look_not_a_bare_403(client):
     response = client.get(reverse("schedule:day"))
     assert response.status_code == 403
     assert "This page is not available to you" in response.content.decode()
+
+
+def test_a_practitioner_marked_inactive_keeps_no_access(client, physio, practitioner_user):
+    physio.is_active = False
+    physio.save()
+    client.force_login(practitioner_user)
+    assert client.get(reverse("schedule:day")).status_code == 403
+
+
+def test_someone_logged_in_as_another_account_can_still_reach_the_schedule_login(client, receptionist):
+    client.force_login(receptionist)
+    response = client.get(reverse("schedule:login"))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content

@@ -423,3 +423,13 @@ def test_a_booking_and_time_off_racing_for_the_same_slot_never_both_win(dry_need
         stored_bookings = Appointment.objects.live().filter(practitioner=physio, start=start).count()
         stored_time_off = TimeOff.objects.filter(practitioner=physio, start=start).count()
         assert stored_bookings + stored_time_off == 1
+
+
+@pytest.mark.django_db
+def test_past_time_off_is_the_record_of_an_absence_and_cannot_be_removed(physio):
+    last_month = timezone.now() - timedelta(days=30)
+    past = TimeOff.objects.create(practitioner=physio, start=last_month, end=last_month + timedelta(hours=8))
+    with pytest.raises(BookingError) as error:
+        remove_time_off(time_off=past, practitioner=physio, by=None)
+    assert error.value.code == "not_found"
+    assert TimeOff.objects.filter(pk=past.pk).exists()

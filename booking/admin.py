@@ -348,6 +348,8 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
                     "cancellation_reason",
                     "cancelled",
                     "confirmation_sent",
+                    "reminder_sent",
+                    "aftercare_sent",
                     "booked",
                 ]
             },
@@ -425,6 +427,14 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
     @admin.display(description="confirmation email sent at")
     def confirmation_sent(self, appointment: Appointment) -> str:
         return self._record_time(appointment, appointment.confirmation_sent_at)
+
+    @admin.display(description="reminder email sent at")
+    def reminder_sent(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.reminder_sent_at)
+
+    @admin.display(description="aftercare email sent at")
+    def aftercare_sent(self, appointment: Appointment) -> str:
+        return self._record_time(appointment, appointment.aftercare_sent_at)
 
     @admin.display(description="booked at")
     def booked(self, appointment: Appointment) -> str:

@@ -242,10 +242,12 @@ def reschedule_appointment(
             raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
         locked.start, locked.end = free.start, free.end
         locked.blocked_until = free.end + timedelta(minutes=locked.service.buffer_after_minutes)
+        # The reminder belongs to the new time: a move after it went out gets one again.
+        locked.reminder_sent_at = None
         locked._change_reason = "rescheduled by patient" if by_patient else "rescheduled by staff"
         try:
             with transaction.atomic():
-                locked.save(update_fields=["start", "end", "blocked_until", "updated_at"])
+                locked.save(update_fields=["start", "end", "blocked_until", "reminder_sent_at", "updated_at"])
         except IntegrityError as error:
             _raise_booking_error_for(error)
             raise

@@ -189,6 +189,11 @@ BOOKING_SLOT_STEP_MINUTES = env_int("BOOKING_SLOT_STEP_MINUTES", default=15)
 BOOKING_CANCELLATION_WINDOW_HOURS = env_int("BOOKING_CANCELLATION_WINDOW_HOURS", default=24)
 if not 5 <= BOOKING_SLOT_STEP_MINUTES <= 60 or 60 % BOOKING_SLOT_STEP_MINUTES:
     _fail("BOOKING_SLOT_STEP_MINUTES", "must divide an hour: 5, 10, 15, 20, 30 or 60.")
+# The reminder email goes out this many hours before the start, on the location's wall
+# clock: 24 is "the day before at the same time", also across a clock change.
+REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", default=24)
+if not 1 <= REMINDER_HOURS_BEFORE <= 168:
+    _fail("REMINDER_HOURS_BEFORE", f"must be between 1 and 168 (a week); got {REMINDER_HOURS_BEFORE}.")
 
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DEFAULT_FORMAT = "E164"

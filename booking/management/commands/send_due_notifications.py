@@ -4,7 +4,14 @@ from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand
 
-from booking.notifications import due_confirmations, send_confirmation
+from booking.notifications import (
+    due_aftercare,
+    due_confirmations,
+    due_reminders,
+    send_aftercare,
+    send_confirmation,
+    send_reminder,
+)
 from discovery.notifications import (
     due_acknowledgements,
     due_clinic_notices,
@@ -39,6 +46,8 @@ class Command(BaseCommand):
     def send_due(self) -> int:
         return (
             _send_each(due_confirmations(), send_confirmation)
+            + _send_each(due_reminders(), send_reminder)
+            + _send_each(due_aftercare(), send_aftercare)
             + _send_each(due_acknowledgements(), send_acknowledgement)
             + _send_each(due_clinic_notices(), send_clinic_notice)
         )

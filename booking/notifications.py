@@ -3,11 +3,8 @@
 Three per appointment: the confirmation when it is booked, a reminder before it, and
 aftercare advice once it has been marked completed.
 
-Never twice: each email has a `*_sent_at` column that a sender claims with a
-conditional UPDATE (... WHERE confirmation_sent_at IS NULL) before sending, so two
-workers can never both send it. If sending raises, the claim is released for a retry;
-a worker killed between claim and send loses that one email (at most once, by choice:
-a patient confused by duplicates is worse than a missing confirmation they can re-open
+Never twice, at most once: clinic.emails.send_once claims each email's `*_sent_at` column
+(a patient confused by duplicates is worse than a missing confirmation they can re-open
 from the manage link).
 
 Each claim is an UPDATE of the appointment table alone: conditions on other tables are
@@ -17,20 +14,19 @@ re-check `*_sent_at IS NULL` against the old snapshot and send again.
 """
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import DateTimeField, F, Func, OuterRef, QuerySet, Subquery, Value
 from django.db.models.lookups import LessThan, LessThanOrEqual
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.calendar import appointment_ics, manage_url
 from booking.models import Appointment
 from booking.services import cancellation_deadline, patient_may_change
+from clinic.emails import render_email, send_once
 from clinic.models import Location, Service
 
 logger = logging.getLogger(__name__)
@@ -134,6 +130,19 @@ def send_confirmation(appointment_id: int) -> bool:
     return _send_once(appointment_id, claimable, "confirmation_sent_at", _confirmation_message, "Confirmation")
 
 
+def _send_once(appointment_id: int, claimable, column: str, build, what: str) -> bool:
+    return send_once(
+        appointment_id,
+        claimable=claimable,
+        column=column,
+        build=build,
+        load=Appointment.objects.select_related("patient", "practitioner", "location", "service"),
+        what=what,
+        noun="booking",
+        logger=logger,
+    )
+
+
 def send_reminder(appointment_id: int) -> bool:
     """Send the reminder once, if it is (still) due. Returns False when it is not, or another
     sender already has it; the due conditions are part of the claim, so an appointment
@@ -148,44 +157,12 @@ def send_aftercare(appointment_id: int) -> bool:
     return _send_once(appointment_id, _aftercare_due(now), "aftercare_sent_at", _aftercare_message, "Aftercare")
 
 
-def _send_once(
-    appointment_id: int,
-    claimable: QuerySet[Appointment],
-    column: str,
-    build: Callable[[Appointment], EmailMultiAlternatives],
-    what: str,
-) -> bool:
-    claimed = claimable.filter(pk=appointment_id).update(**{column: timezone.now()})
-    if not claimed:
-        return False
-    appointment = Appointment.objects.select_related("patient", "practitioner", "location", "service").get(
-        pk=appointment_id
-    )
-    try:
-        build(appointment).send()
-    except Exception:
-        Appointment.objects.filter(pk=appointment_id).update(**{column: None})
-        # The reference only: no name, no address, no health detail in logs.
-        logger.exception("%s email for booking %s failed; will retry", what, appointment.reference)
-        raise
-    logger.info("%s email sent for booking %s", what, appointment.reference)
-    return True
-
-
 def _message(appointment: Appointment, template: str, context: dict) -> EmailMultiAlternatives:
     context = {"appointment": appointment, "clinic_name": settings.CLINIC_NAME, **context}
     # Templates show every time in the current time zone (UTC in the worker): the patient
     # reads the clock of the place they are going to.
     with timezone.override(appointment.location.zone):
-        # Subjects show on lock screens and in shared inboxes: no treatment named there.
-        subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-        body = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[appointment.patient.email]
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+        return render_email(template, context, to=[appointment.patient.email])
 
 
 def _confirmation_message(appointment: Appointment) -> EmailMultiAlternatives:

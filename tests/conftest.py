@@ -3,6 +3,7 @@ in a small clinic with two locations in different time zones."""
 
 import functools
 import importlib
+from datetime import date, time, timedelta
 
 import pytest
 from django.apps import apps
@@ -10,7 +11,10 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 
+from booking.availability import local_instant
+from booking.models import WorkingHours
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
 from tests.factories import (
     ConditionFactory,
@@ -157,3 +161,24 @@ def superuser(db):
 @pytest.fixture
 def outsider(db):
     return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def booking_day(westerville) -> date:
+    """A day a week from now, in Westerville's own calendar: past any notice, inside the horizon."""
+    return timezone.localtime(timezone.now(), westerville.zone).date() + timedelta(days=7)
+
+
+@pytest.fixture
+def open_all_week(physio, acupuncturist, westerville):
+    """Both practitioners work 09:00-17:00 every day in Westerville."""
+    for practitioner in (physio, acupuncturist):
+        for weekday in range(7):
+            WorkingHours.objects.create(
+                practitioner=practitioner, location=westerville, weekday=weekday, start_time=time(9), end_time=time(17)
+            )
+
+
+@pytest.fixture
+def ten_am(booking_day, westerville):
+    return local_instant(booking_day, time(10), westerville.zone)

@@ -1,13 +1,13 @@
 """A practitioner's own time off: the services, the page, and a real race against a booking."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.availability import available_slots, local_instant
-from booking.models import Appointment, TimeOff, WorkingHours
+from booking.models import Appointment, TimeOff
 from booking.services import BookingError, add_time_off, remove_time_off
 from tests.factories import AppointmentFactory, LocationFactory, PatientFactory, PractitionerFactory, UserFactory
 from tests.helpers import book, race
@@ -17,25 +17,6 @@ PAGE = reverse("schedule:time_off")
 
 def remove_url(time_off: TimeOff) -> str:
     return reverse("schedule:remove_time_off", args=[time_off.pk])
-
-
-@pytest.fixture
-def booking_day(westerville) -> date:
-    """A day a week from now in Westerville: past any notice, inside the horizon."""
-    return timezone.localtime(timezone.now(), westerville.zone).date() + timedelta(days=7)
-
-
-@pytest.fixture
-def open_all_week(physio, westerville):
-    for weekday in range(7):
-        WorkingHours.objects.create(
-            practitioner=physio, location=westerville, weekday=weekday, start_time=time(9), end_time=time(17)
-        )
-
-
-@pytest.fixture
-def ten_am(booking_day, westerville) -> datetime:
-    return local_instant(booking_day, time(10), westerville.zone)
 
 
 @pytest.fixture

@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from booking.availability import UnclearLocalTime, exact_local_instant, local_instant
+from booking.availability import (
+    EARLIEST_TYPED_DAY,
+    LATEST_TYPED_DAY,
+    YEAR_OUT_OF_RANGE,
+    UnclearLocalTime,
+    exact_local_instant,
+    local_instant,
+)
 from booking.forms import NamedAutocomplete
 from booking.models import Appointment, TimeOff, WorkingHours
 from booking.phone_booking import book_by_phone_view
@@ -31,13 +38,16 @@ from booking.selectors import (
     time_off_zone,
     with_new_patient_flag,
 )
-from booking.services import BookingError, cancel_appointment, mark_arrived, mark_completed, mark_no_show
+from booking.services import (
+    BookingError,
+    cancel_appointment,
+    lock_practitioner,
+    mark_arrived,
+    mark_completed,
+    mark_no_show,
+)
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
-from clinic.models import Location, Practitioner
-
-# The days the admin takes (the day sheet's, typed time off): far enough for any real use, and
-# never near date.min/max, where converting a local time to UTC overflows.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
+from clinic.models import Location
 
 
 class LocalDateHierarchyMixin:
@@ -175,8 +185,8 @@ class TimeOffForm(forms.ModelForm):
             )
             return cleaned_data
         for name, typed in wall_clock.items():
-            if typed is not None and not EARLIEST_DAY <= typed.date() <= LATEST_DAY:
-                self.add_error(name, f"Check the year: enter a date from {EARLIEST_DAY.year} to {LATEST_DAY.year}.")
+            if typed is not None and not EARLIEST_TYPED_DAY <= typed.date() <= LATEST_TYPED_DAY:
+                self.add_error(name, YEAR_OUT_OF_RANGE)
                 continue
             instant = self._instant(name, typed, zone) if typed is not None else None
             if instant is not None:
@@ -224,7 +234,7 @@ class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAd
         cover booked patients (someone is ill today) and is then told whom to move."""
         with transaction.atomic():
             if obj.practitioner_id:
-                Practitioner.objects.select_for_update().filter(pk=obj.practitioner_id).first()
+                lock_practitioner(obj.practitioner_id)
             super().save_model(request, obj, form, change)
             booked = list(appointments_during_time_off(obj))
         if booked:
@@ -539,7 +549,7 @@ def _chosen_day(request, *, default: date) -> date:
         chosen = date.fromisoformat(wanted)
     except ValueError:
         chosen = None
-    if chosen is None or not EARLIEST_DAY <= chosen <= LATEST_DAY:
+    if chosen is None or not EARLIEST_TYPED_DAY <= chosen <= LATEST_TYPED_DAY:
         messages.warning(request, "That is not a date (YYYY-MM-DD); showing today.")
         return default
     return chosen

@@ -103,6 +103,12 @@ def local_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, wall_time, tzinfo=zone).astimezone(UTC)
 
 
+# The days people may type (time off, the day sheet): far enough for any real use, and never
+# near date.min/max, where turning a local time into UTC overflows.
+EARLIEST_TYPED_DAY, LATEST_TYPED_DAY = date(2000, 1, 1), date(2200, 12, 31)
+YEAR_OUT_OF_RANGE = f"Check the year: enter a date from {EARLIEST_TYPED_DAY.year} to {LATEST_TYPED_DAY.year}."
+
+
 class UnclearLocalTime(ValueError):
     """A typed wall-clock time that a clock change skips or shows twice; the message says which."""
 

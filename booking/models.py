@@ -1,7 +1,8 @@
 """Schedules and appointments. Times are stored in UTC; rules are in the location's local time."""
 
 import secrets
-from datetime import UTC
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -58,6 +59,15 @@ class WorkingHours(models.Model):
         return f"{self.practitioner} at {self.location}: {self.get_weekday_display()} {self.start_time}–{self.end_time}"
 
 
+def local_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """E.g. "Mon 02 Mar 2026 09:00–17:00 EST"; both ends in full over several days or across a
+    clock change, each with its own abbreviation."""
+    start, end = timezone.localtime(start, zone), timezone.localtime(end, zone)
+    if start.date() == end.date() and start.tzname() == end.tzname():
+        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M %Z}"
+    return f"{start:%a %d %b %Y %H:%M %Z} – {end:%a %d %b %Y %H:%M %Z}"
+
+
 class TimeOff(models.Model):
     """A practitioner away, or a whole location closed, from start to end (UTC instants)."""
 
@@ -91,11 +101,7 @@ class TimeOff(models.Model):
         # Shown in the admin's messages, titles and history: in the local time it was typed in,
         # or in UTC, named, when the practitioner works in more than one zone.
         zone = time_off_zone(location=self.location, practitioner=self.practitioner) or UTC
-        start, end = timezone.localtime(self.start, zone), timezone.localtime(self.end, zone)
-        if start.date() == end.date() and start.tzname() == end.tzname():
-            return f"{who} off {start:%a %d %b %Y %H:%M}–{end:%H:%M %Z}"
-        # Over days, or across a clock change: each end with its own abbreviation.
-        return f"{who} off {start:%a %d %b %Y %H:%M %Z} – {end:%a %d %b %Y %H:%M %Z}"
+        return f"{who} off {local_period(self.start, self.end, zone)}"
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone

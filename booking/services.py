@@ -95,6 +95,14 @@ def book_appointment(
     raise RuntimeError("Could not draw a unique booking reference")
 
 
+def lock_practitioner(practitioner_id: int) -> None:
+    """Hold the practitioner's row until the transaction ends. Every write that takes or gives
+    back a practitioner's time (a reschedule, a corrected no-show, time off) takes this lock
+    before any appointment row, as book_appointment does: they queue instead of interleaving,
+    and never deadlock."""
+    Practitioner.objects.select_for_update().filter(pk=practitioner_id).first()
+
+
 def _raise_booking_error_for(error: IntegrityError) -> None:
     """The exclusion constraints are the backstop for writers that skip the locks: their
     violations are the same domain errors the locked checks give."""
@@ -227,8 +235,7 @@ def reschedule_appointment(
     """Move to another free start with the same practitioner, through the same engine and locks."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Practitioner first, then the appointment: the order book_appointment locks in.
-        Practitioner.objects.select_for_update().filter(pk=appointment.practitioner_id).first()
+        lock_practitioner(appointment.practitioner_id)
         locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
         free = slot_at(
             new_start,
@@ -311,9 +318,9 @@ def _change_status(
     now = now or timezone.now()
     with transaction.atomic():
         if appointment.status == Appointment.Status.NO_SHOW:
-            # Making a no-show live again takes the practitioner's time back: lock it first, in
-            # the order bookings and add_time_off do, so time off cannot be added meanwhile.
-            Practitioner.objects.select_for_update().filter(pk=appointment.practitioner_id).first()
+            # Making a no-show live again takes the practitioner's time back: time off cannot be
+            # added meanwhile.
+            lock_practitioner(appointment.practitioner_id)
         # of=("self",): the location row is joined only to read its zone; locking it too
         # would make every booking at the location wait (see _lock_for_patient_change).
         locked = Appointment.objects.select_for_update(of=("self",)).select_related("location").get(pk=appointment.pk)
@@ -429,8 +436,7 @@ def add_time_off(
     if location is not None and not practitioner.locations.filter(pk=location.pk).exists():
         raise BookingError("invalid_location", f"{practitioner} does not work at {location}.")
     with transaction.atomic():
-        # The lock bookings take (book_appointment, reschedule_appointment): see above.
-        Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
+        lock_practitioner(practitioner.pk)
         # The same test as the engine's: the appointment itself must not touch time off;
         # its buffer may (cleaning up as the break begins is fine).
         overlapping = list(

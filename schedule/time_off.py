@@ -6,7 +6,7 @@ when they work in several zones, the zone of the location they name. Adding goes
 booking.services.add_time_off, which refuses a period with booked patients in it.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -18,16 +18,18 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from booking.availability import UnclearLocalTime, exact_local_instant
-from booking.models import TimeOff
+from booking.availability import (
+    EARLIEST_TYPED_DAY,
+    LATEST_TYPED_DAY,
+    YEAR_OUT_OF_RANGE,
+    UnclearLocalTime,
+    exact_local_instant,
+)
+from booking.models import TimeOff, local_period
 from booking.selectors import time_off_zone, upcoming_time_off
 from booking.services import BookingError, TimeOffOverlapsAppointments, add_time_off, remove_time_off
 from clinic.models import Location, Practitioner
 from schedule.access import practitioner_required
-
-# The admin's bounds for typed dates: far enough for any real use, and never near
-# date.min/max, where turning a local time into UTC overflows.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 
 
 class TimeOffForm(forms.Form):
@@ -74,10 +76,8 @@ class TimeOffForm(forms.Form):
             day, wall_time = cleaned_data.get(f"{name}_date"), cleaned_data.get(f"{name}_time")
             if day is None or wall_time is None:
                 continue
-            if not EARLIEST_DAY <= day <= LATEST_DAY:
-                self.add_error(
-                    f"{name}_date", f"Check the year: enter a date from {EARLIEST_DAY.year} to {LATEST_DAY.year}."
-                )
+            if not EARLIEST_TYPED_DAY <= day <= LATEST_TYPED_DAY:
+                self.add_error(f"{name}_date", YEAR_OUT_OF_RANGE)
                 continue
             instant = self._instant(name, datetime.combine(day, wall_time), zone)
             if instant is not None:
@@ -93,14 +93,6 @@ class TimeOffForm(forms.Form):
         except UnclearLocalTime as unclear:
             self.add_error(f"{name}_time", str(unclear))
             return None
-
-
-def local_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """E.g. "Mon 02 Mar 2026 09:00–17:00 EST"; both ends in full over several days or a clock change."""
-    start, end = timezone.localtime(start, zone), timezone.localtime(end, zone)
-    if start.date() == end.date() and start.tzname() == end.tzname():
-        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M %Z}"
-    return f"{start:%a %d %b %Y %H:%M %Z} – {end:%a %d %b %Y %H:%M %Z}"
 
 
 def _time_off_rows(practitioner: Practitioner, now: datetime) -> list[dict]:

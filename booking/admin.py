@@ -12,12 +12,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from booking.availability import (
     EARLIEST_TYPED_DAY,
@@ -28,13 +28,14 @@ from booking.availability import (
     local_instant,
 )
 from booking.forms import NamedAutocomplete
-from booking.models import Appointment, TimeOff, WorkingHours
+from booking.models import Appointment, TimeOff, TreatmentSeries, WorkingHours
 from booking.phone_booking import book_by_phone_view
 from booking.selectors import (
     SCREENING_FLAGS,
     appointments_during_time_off,
     day_sheet,
     day_sheet_locations,
+    series_overview,
     time_off_zone,
     with_new_patient_flag,
 )
@@ -46,8 +47,9 @@ from booking.services import (
     mark_completed,
     mark_no_show,
 )
-from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
+from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, SafeChangelistMixin
 from clinic.models import Location
+from patients.admin import AppointmentHistoryInline
 
 
 class LocalDateHierarchyMixin:
@@ -303,6 +305,21 @@ class LocalDayFilter(admin.SimpleListFilter):
         return queryset.filter(in_range)
 
 
+class ReminderSentFilter(admin.SimpleListFilter):
+    title = "reminder sent"
+    parameter_name = "reminder_sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reminder_sent_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reminder_sent_at__isnull=True)
+        return queryset
+
+
 class CancellationForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
@@ -336,8 +353,9 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
         "service",
         "status",
         "source",
+        "reminder_was_sent",
     ]
-    list_filter = [LocalDayFilter, "status", "source", "location", "practitioner", "service"]
+    list_filter = [LocalDayFilter, "status", "source", ReminderSentFilter, "location", "practitioner", "service"]
     list_select_related = ["patient", "practitioner", "location", "service"]
     search_fields = ["reference", "patient__first_name", "patient__last_name", "patient__email", "patient__phone"]
     search_help_text = "Reference, patient name, email or phone (as you hear it, e.g. 614 555 0142)."
@@ -347,7 +365,21 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
     # The record: every time in the location's local time with the zone named; the UTC
     # columns themselves are not shown.
     fieldsets = [
-        (None, {"fields": ["reference", "status", "source", "patient", "practitioner", "location", "service"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "status",
+                    "source",
+                    "patient",
+                    "practitioner",
+                    "location",
+                    "service",
+                    "treatment_series",
+                ]
+            },
+        ),
         ("When (local time at the location)", {"fields": ["starts", "ends", "busy_until"]}),
         (
             "Record",
@@ -369,7 +401,11 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
 
     def get_queryset(self, request):
         # Rows, the record and Appointment.__str__ (titles, breadcrumbs) read these: no query per row.
-        appointments = super().get_queryset(request).select_related("patient", "practitioner", "location", "service")
+        appointments = (
+            super()
+            .get_queryset(request)
+            .select_related("patient", "practitioner", "location", "service", "series", "follow_up_series")
+        )
         return with_new_patient_flag(appointments)
 
     def get_urls(self):
@@ -406,6 +442,34 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
         if not appointment.is_new_patient:
             return ""
         return format_html('<strong class="new-patient">{}</strong>', "New patient")
+
+    @admin.display(description="reminder sent", boolean=True, ordering="reminder_sent_at")
+    def reminder_was_sent(self, appointment: Appointment) -> bool:
+        return appointment.reminder_sent_at is not None
+
+    @admin.display(description="treatment series")
+    def treatment_series(self, appointment: Appointment) -> str:
+        """The series this visit is part of, and the one booked from it (both read with the row)."""
+        lines = []
+        if appointment.series_id is not None:
+            lines.append(
+                (
+                    f"Visit {appointment.series_session} of {appointment.series.sessions_requested} of ",
+                    reverse("admin:booking_treatmentseries_change", args=[appointment.series_id]),
+                    "a treatment series",
+                )
+            )
+        if hasattr(appointment, "follow_up_series"):
+            lines.append(
+                (
+                    "Follow-ups booked from this appointment: ",
+                    reverse("admin:booking_treatmentseries_change", args=[appointment.follow_up_series.pk]),
+                    str(appointment.follow_up_series),
+                )
+            )
+        if not lines:
+            return self.get_empty_value_display()
+        return format_html_join("", '<p>{}<a href="{}">{}</a></p>', lines)
 
     # The record's times ----------------------------------------------------------------------
 
@@ -553,3 +617,114 @@ def _chosen_day(request, *, default: date) -> date:
         messages.warning(request, "That is not a date (YYYY-MM-DD); showing today.")
         return default
     return chosen
+
+
+# Treatment series -----------------------------------------------------------------------------
+
+
+class SeriesVisitInline(AppointmentHistoryInline):
+    """Every visit booked in the series, cancelled ones too, in session order."""
+
+    fk_name = "series"
+    verbose_name = "visit"
+    verbose_name_plural = "visits booked in this series"
+    fields = ["series_session", "reference_link", "starts_local", "status"]
+    readonly_fields = fields
+    ordering = ["series_session", "start"]
+
+
+@admin.register(TreatmentSeries)
+class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdmin):
+    """What patients booked with "Book my follow-ups", session by session. Read-only: a series
+    is made by booking.services.book_follow_ups, and its visits change from their own pages."""
+
+    phone_search_field = "source_appointment__patient__phone"
+    list_display = ["patient", "service", "practitioner", "interval_weeks", "sessions_booked", "created_on"]
+    list_filter = ["interval_weeks", "location", "practitioner", "service"]
+    list_select_related = ["source_appointment__patient", "service", "practitioner", "location"]
+    search_fields = [
+        "source_appointment__reference",
+        "source_appointment__patient__first_name",
+        "source_appointment__patient__last_name",
+        "source_appointment__patient__email",
+    ]
+    search_help_text = "Reference of the appointment it was booked from, patient name, email or phone."
+    inlines = [SeriesVisitInline]
+    fields = [
+        "patient_record",
+        "booked_from",
+        "service",
+        "practitioner",
+        "location",
+        "interval_weeks",
+        "sessions_booked",
+        "sessions",
+        "created",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "source_appointment__patient", "source_appointment__service", "service", "practitioner", "location"
+            )
+            .annotate(booked_count=Count("appointments", filter=Q(appointments__status__in=Appointment.LIVE_STATUSES)))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="patient", ordering="source_appointment__patient__last_name")
+    def patient(self, series: TreatmentSeries) -> str:
+        return str(series.source_appointment.patient)
+
+    @admin.display(description="patient")
+    def patient_record(self, series: TreatmentSeries) -> str:
+        patient = series.source_appointment.patient
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:patients_patient_change", args=[patient.pk]), str(patient)
+        )
+
+    @admin.display(description="booked from")
+    def booked_from(self, series: TreatmentSeries) -> str:
+        source = series.source_appointment
+        url = reverse("admin:booking_appointment_change", args=[source.pk])
+        return format_html('<a href="{}">{}</a> ({})', url, source.reference, source.service.name)
+
+    @admin.display(description="sessions booked", ordering="booked_count")
+    def sessions_booked(self, series: TreatmentSeries) -> str:
+        return f"{series.booked_count} of {series.sessions_requested}"
+
+    @admin.display(description="created (local time)", ordering="created_at")
+    def created(self, series: TreatmentSeries) -> str:
+        return _local_time(series.created_at, series.location.zone)
+
+    @admin.display(description="created (local time)", ordering="created_at")
+    def created_on(self, series: TreatmentSeries) -> str:
+        return f"{timezone.localtime(series.created_at, series.location.zone):%a %d %b %Y %H:%M %Z}"
+
+    @admin.display(description="sessions asked for")
+    def sessions(self, series: TreatmentSeries) -> str:
+        zone = series.location.zone
+        rows = []
+        for session in series_overview(series, with_alternatives=False).sessions:
+            asked = f"{session.number}. {timezone.localtime(session.wanted_start, zone):%a %d %b %Y %H:%M %Z}: "
+            if session.appointment is None:
+                rows.append((asked, "", "", f"not booked. {session.not_booked_reason}"))
+            else:
+                visit = session.appointment
+                url = reverse("admin:booking_appointment_change", args=[visit.pk])
+                moved = "" if visit.start == session.wanted_start else f", moved to {_local_time(visit.start, zone)}"
+                rows.append((asked, url, visit.reference, f" ({visit.get_status_display().lower()}{moved})"))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", '<li>{}<a href="{}">{}</a>{}</li>', rows),
+        )

@@ -15,10 +15,10 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from booking import selectors
 from booking.availability import Slot, bookable_practitioners
-from booking.models import Appointment
+from booking.models import Appointment, TreatmentSeries
 from clinic.models import Practitioner
 from patients.models import Patient
-from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers
+from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers, details_of
 
 NAME_MAX = 80
 TEXT_MAX = 2000
@@ -96,6 +96,59 @@ class ScreeningForm(forms.Form):
             other_conditions=data["other_conditions"],
             red_flags=frozenset(data["red_flags"]),
         )
+
+
+# Book my follow-ups: on the patient's manage page --------------------------------------------
+
+
+class FollowUpSeriesForm(forms.Form):
+    """How many follow-up visits, how often, and the patient's word that what they told us with
+    this booking still holds: the answers are copied to every visit."""
+
+    # The middle of the usual course for a recent problem (2-4 visits); a chronic one needs
+    # more, and the practitioner reviews progress at every visit.
+    DEFAULT_SESSIONS = 3
+
+    sessions = forms.TypedChoiceField(
+        label="How many visits",
+        choices=[(count, str(count)) for count in range(1, TreatmentSeries.MAX_SESSIONS + 1)],
+        coerce=int,
+        initial=DEFAULT_SESSIONS,
+        error_messages={"invalid_choice": f"Choose 1 to {TreatmentSeries.MAX_SESSIONS} visits."},
+    )
+    interval_weeks = forms.TypedChoiceField(
+        label="How often",
+        choices=TreatmentSeries.Interval.choices,
+        coerce=int,
+        initial=TreatmentSeries.Interval.WEEKLY,
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "Choose every week or every two weeks.",
+            "required": "Choose every week or every two weeks.",
+        },
+    )
+    answers_still_apply = forms.BooleanField(
+        label=(
+            "My health answers from this booking still apply, none of the urgent warning signs applies to me, "
+            "and I agree to the treatment consent above"
+        ),
+        error_messages={"required": "Please confirm this to book. If anything has changed, call us instead."},
+    )
+    # The consent text the page showed; book_follow_ups refuses if a newer one has been published.
+    consent_version = forms.CharField(max_length=20, required=False, widget=forms.HiddenInput)
+
+
+class SeriesSessionForm(forms.Form):
+    """One of the other times offered for a follow-up that is not booked."""
+
+    session = forms.IntegerField(min_value=1, max_value=TreatmentSeries.MAX_SESSIONS)
+    start = forms.CharField(max_length=64)
+
+    def clean_start(self) -> datetime:
+        start = selectors.parse_start(self.cleaned_data["start"])
+        if start is None:
+            raise forms.ValidationError("Please choose one of the times shown.")
+        return start
 
 
 # Book for a caller: the receptionist's form in the admin ------------------------------------
@@ -351,14 +404,7 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
         patient = self.cleaned_data["patient"]
         if patient is None:
             return super().patient_details()
-        # book_appointment finds the stored patient by email and date of birth; their record is not changed.
-        return PatientDetails(
-            first_name=patient.first_name,
-            last_name=patient.last_name,
-            email=patient.email,
-            phone=patient.phone.as_e164,
-            date_of_birth=patient.date_of_birth,
-        )
+        return details_of(patient)
 
     def ask_consent_again(self, *, version: str, message: str) -> None:
         """The consent text changed since the page was shown: untick, show the new version."""

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
@@ -116,6 +116,10 @@ def new_manage_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits
 
 
+# The characters of secrets.token_urlsafe, up to Appointment.manage_token's max_length.
+MANAGE_TOKEN_RE = r"[A-Za-z0-9_-]{1,64}"  # noqa: S105 (a pattern, not a secret)
+
+
 class AppointmentQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status__in=Appointment.LIVE_STATUSES)
@@ -161,6 +165,15 @@ class Appointment(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     aftercare_sent_at = models.DateTimeField(null=True, blank=True)
+    series = models.ForeignKey(
+        "TreatmentSeries", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    series_session = models.PositiveSmallIntegerField(
+        "session in series",
+        null=True,
+        blank=True,
+        help_text="Which of its series' sessions this visit is (1: the first follow-up), also when moved.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -205,6 +218,18 @@ class Appointment(models.Model):
                 ],
                 condition=Q(status__in=["confirmed", "arrived", "completed"]),
             ),
+            models.CheckConstraint(
+                condition=Q(series__isnull=True, series_session__isnull=True)
+                | Q(series__isnull=False, series_session__isnull=False, series_session__gte=1),
+                name="appointment_series_session_with_series",
+            ),
+            # One live visit per session of a series: two tabs offering other times for the
+            # same missing week cannot both book it. A cancelled one can be booked again.
+            models.UniqueConstraint(
+                fields=["series", "series_session"],
+                condition=Q(status__in=["confirmed", "arrived", "completed"]),
+                name="appointment_one_live_per_series_session",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -217,3 +242,55 @@ class Appointment(models.Model):
     @property
     def local_start(self):
         return timezone.localtime(self.start, self.location.zone)
+
+
+class TreatmentSeries(models.Model):
+    """Follow-up visits booked together from one appointment ("book my follow-ups"): up to six
+    sessions of `service`, every week or two, at the source appointment's local time with its
+    practitioner. Each session is an Appointment of its own (its `series` and `series_session`);
+    a session that could not be booked has no live appointment. Written once by
+    booking.services.book_follow_ups; the appointments carry the audit trail."""
+
+    MAX_SESSIONS = 6
+
+    class Interval(models.IntegerChoices):
+        WEEKLY = 1, "Every week"
+        FORTNIGHTLY = 2, "Every two weeks"
+
+    # One series per appointment: a double-submitted form never books the weeks twice.
+    source_appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="follow_up_series")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", help_text="The follow-up service booked."
+    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="treatment_series")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="treatment_series")
+    interval_weeks = models.PositiveSmallIntegerField("interval", choices=Interval.choices)
+    sessions_requested = models.PositiveSmallIntegerField()
+    # Kept so that the weeks that could not be booked are known later, and shown.
+    wanted_starts = ArrayField(models.DateTimeField(), help_text="The instants asked for, one per session, in order.")
+    consent = models.ForeignKey(
+        "patients.ConsentText",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The consent the patient agreed applies to these visits.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "treatment series"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_weeks__in=[1, 2]), name="treatment_series_interval_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(sessions_requested__gte=1, sessions_requested__lte=6),
+                name="treatment_series_1_to_6_sessions",
+            ),
+            models.CheckConstraint(
+                condition=Q(wanted_starts__len=F("sessions_requested")),
+                name="treatment_series_one_start_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No patient name: this text is stored in the admin log and in messages.
+        return f"{self.sessions_requested} × {self.service}, {self.get_interval_weeks_display().lower()}"

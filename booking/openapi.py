@@ -10,7 +10,7 @@ closed on responses (a response never carries more than is written here).
 """
 
 from booking.forms import NAME_MAX, TEXT_MAX
-from booking.models import Appointment
+from booking.models import MANAGE_TOKEN_RE, Appointment
 from clinic.models import Service
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, DiscoveryCallRequest
 from discovery.models import NAME_MAX as CALLER_NAME_MAX
@@ -18,8 +18,6 @@ from patients.services import RED_FLAGS
 
 SLUG_RE = r"[-a-zA-Z0-9_]+"  # Django's slug characters
 SLUG_MAX = 80  # CatalogueEntry.slug
-# The characters of secrets.token_urlsafe, up to Appointment.manage_token's max_length.
-MANAGE_TOKEN_RE = r"[A-Za-z0-9_-]{1,64}"  # noqa: S105 (a pattern, not a secret)
 PHONE_MAX = 32
 NEEDLING_NOTES_MAX = 500
 CANCELLATION_REASON_MAX = 500

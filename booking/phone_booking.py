@@ -28,7 +28,7 @@ from booking.forms import PhoneBookingForm, PhoneBookingStepsForm
 from booking.models import Appointment
 from booking.services import BookingError, book_appointment
 from patients.models import ConsentText
-from patients.services import current_consent
+from patients.services import SAFETY_QUESTIONS, current_consent
 
 DAYS_SHOWN = 7
 TEMPLATE = "admin/booking/phone_booking/form.html"
@@ -233,15 +233,7 @@ def _booking_fieldsets(consent: ConsentText) -> list:
         (
             "Safety screening",
             {
-                "fields": [
-                    "pregnant",
-                    "blood_thinners",
-                    "bleeding_disorder",
-                    "needle_fear",
-                    "needled_before",
-                    "previous_needling_notes",
-                    "other_conditions",
-                ],
+                "fields": list(SAFETY_QUESTIONS),
                 "description": "These never stop a booking: the practitioner reads them before the visit.",
             },
         ),

@@ -1,5 +1,6 @@
 """Read paths of the booking pages: the wizard's choices, days of free times, a booking by its link."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,9 +12,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners, local_instant
-from booking.models import Appointment, TimeOff, WorkingHours
+from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries, WorkingHours
 from clinic.models import Location, Practitioner, PractitionerService, Service
+from clinic.selectors import follow_up_service_for
 from patients.models import Screening
+from patients.services import current_consent
 
 ANYONE = "any"
 
@@ -159,27 +162,239 @@ def next_free_slot(*, choice: Choice, after: date) -> Slot | None:
 
 def nearest_slots(*, choice: Choice, around: datetime, count: int = 6) -> list[Slot]:
     """Free times closest to one that was just taken: the same day first, then the next days."""
-    local_day = timezone.localtime(around, choice.location.zone).date()
-    today = timezone.localtime(timezone.now(), choice.location.zone).date()
-    first_day = max(today, local_day - timedelta(days=3))
+    first_day, last_day = days_near(around, choice.location, now=timezone.now())
     slots = available_slots(
         service=choice.service,
         location=choice.location,
         practitioner=choice.practitioner,
         first_day=first_day,
-        last_day=first_day + timedelta(days=13),
+        last_day=last_day,
     )
     return sorted(sorted(slots, key=lambda slot: abs(slot.start - around))[:count], key=lambda slot: slot.start)
 
 
+def days_near(around: datetime, location: Location, *, now: datetime) -> tuple[date, date]:
+    """The local days nearest_slots looks in: from three days before `around` (but not before
+    today) for two weeks."""
+    local_day = timezone.localtime(around, location.zone).date()
+    today = timezone.localtime(now, location.zone).date()
+    first_day = max(today, local_day - timedelta(days=3))
+    return first_day, first_day + timedelta(days=13)
+
+
+# Anything else, a NUL above all (which PostgreSQL refuses in a query), is no token.
+MANAGE_TOKEN = re.compile(MANAGE_TOKEN_RE)
+
+
 def appointment_by_token(token: str) -> Appointment | None:
-    if not token or len(token) > 64:
+    if not MANAGE_TOKEN.fullmatch(token or ""):
         return None
     return (
-        Appointment.objects.select_related("service", "location", "practitioner", "patient")
+        Appointment.objects.select_related(
+            "service__follow_up_service",
+            "location",
+            "practitioner",
+            "patient",
+            "consent",
+            "screening",
+            # Its own follow-ups, or the series it is part of: shown on its manage page.
+            "follow_up_series",
+            "series",
+        )
         .filter(manage_token=token)
         .first()
     )
+
+
+# Treatment series ("book my follow-ups") -------------------------------------------------
+
+SERIES_ALTERNATIVES = 4  # other times offered for each week that is not booked
+# Taken by someone else, time off, or outside the practitioner's hours: the patient need not know which.
+NOT_FREE = "{practitioner} was not free at that time."
+
+
+def follow_up_service_offered(appointment: Appointment) -> Service | None:
+    """The service "book my follow-ups" books after this appointment, or None when it is not
+    offered: only after a confirmed treatment that is not itself a visit of a series (whose next
+    weeks are booked already), that has its screening answers (they are copied to the
+    follow-ups), and whose practitioner gives the follow-up service at its location.
+    One query, with appointment_by_token's select_related."""
+    if appointment.status != Appointment.Status.CONFIRMED or appointment.series_id is not None:
+        return None
+    follow_up = follow_up_service_for(appointment.service)
+    if follow_up is None or screening_or_none(appointment) is None:
+        return None
+    qualified = bookable_practitioners(
+        service=follow_up, location=appointment.location, practitioner=appointment.practitioner
+    ).exists()
+    return follow_up if qualified else None
+
+
+def series_of(appointment: Appointment) -> TreatmentSeries | None:
+    """The follow-ups booked from this appointment, with what series_overview reads. One query."""
+    series = (
+        TreatmentSeries.objects.select_related("service", "location", "practitioner", "consent")
+        .filter(source_appointment=appointment)
+        .first()
+    )
+    if series is not None:
+        series.source_appointment = appointment  # loaded already: not read again
+    return series
+
+
+@dataclass
+class SeriesSession:
+    """One session of a series: its live visit, or why there is none and other times to choose."""
+
+    number: int
+    wanted_start: datetime
+    appointment: Appointment | None = None
+    not_booked_reason: str = ""
+    alternatives: list[Slot] = field(default_factory=list)
+    not_open_yet: bool = False  # beyond the booking horizon: it can be booked later
+
+
+@dataclass
+class SeriesOverview:
+    series: TreatmentSeries
+    sessions: list[SeriesSession]
+    # Other times are booked under the consent given for the series: not once it has changed.
+    consent_changed: bool
+
+    @property
+    def booked_count(self) -> int:
+        return sum(1 for session in self.sessions if session.appointment is not None)
+
+
+def series_overview(
+    series: TreatmentSeries, *, with_alternatives: bool = True, now: datetime | None = None
+) -> SeriesOverview:
+    """Every session of the series: its live visit (moved or not), or why it is not booked and
+    (`with_alternatives`) the nearest free times of the series' practitioner around the time
+    asked for.
+
+    At most 10 queries, however many sessions: the visits, the patient's other appointments,
+    the consent, the qualified practitioner, and one availability run (three queries) per
+    62 days of weeks to fill: two at the most, for six sessions every two weeks. Two without
+    alternatives. series_of loads what it reads of the series."""
+    now = now or timezone.now()
+    zone = series.location.zone
+    today = timezone.localtime(now, zone).date()
+    horizon = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    visits = list(series.appointments.order_by("pk"))
+    live = {visit.series_session: visit for visit in visits if visit.status in Appointment.LIVE_STATUSES}
+    latest = {visit.series_session: visit for visit in visits}  # each session's last booked visit
+
+    sessions = [
+        SeriesSession(number=number, wanted_start=start, appointment=live.get(number))
+        for number, start in enumerate(series.wanted_starts, start=1)
+    ]
+    missing = [session for session in sessions if session.appointment is None]
+    if not missing:
+        return SeriesOverview(series=series, sessions=sessions, consent_changed=False)
+
+    patient_busy = list(
+        Appointment.objects.live()
+        .filter(patient_id=series.source_appointment.patient_id)
+        .overlapping(min(s.wanted_start for s in missing), max(s.wanted_start for s in missing) + timedelta(days=1))
+        .values_list("start", "end")
+    )
+    duration = timedelta(minutes=series.service.duration_minutes)
+    for session in missing:
+        session.not_open_yet = session.wanted_start > horizon
+        session.not_booked_reason = _why_not_booked(
+            session, latest.get(session.number), series, patient_busy, duration=duration, now=now, horizon=horizon
+        )
+
+    if not with_alternatives:
+        return SeriesOverview(series=series, sessions=sessions, consent_changed=False)
+    upcoming = [session for session in missing if timezone.localtime(session.wanted_start, zone).date() >= today]
+    not_free = NOT_FREE.format(practitioner=series.practitioner.name)
+    for session, slots in _alternatives_for(series, upcoming, now=now):
+        session.alternatives = slots
+        if session.not_booked_reason == not_free and session.wanted_start in {slot.start for slot in slots}:
+            session.not_booked_reason = f"{not_free} It is free now."  # freed since: offered first
+    consent_changed = current_consent().version != series.consent.version
+    return SeriesOverview(series=series, sessions=sessions, consent_changed=consent_changed)
+
+
+def _why_not_booked(session, last_visit, series, patient_busy, *, duration, now, horizon) -> str:
+    start, end = session.wanted_start, session.wanted_start + duration
+    if last_visit is not None and last_visit.status == Appointment.Status.CANCELLED:
+        return "Cancelled."
+    if last_visit is not None and last_visit.status == Appointment.Status.NO_SHOW:
+        return "Missed."
+    if start < now:
+        return "This time has passed."
+    if start > horizon:
+        opens = timezone.localtime(start - timedelta(days=settings.BOOKING_HORIZON_DAYS), series.location.zone)
+        return (
+            f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead: this week can be booked "
+            f"from {opens:%A} {opens.day} {opens:%B}."
+        )
+    if any(busy_start < end and start < busy_end for busy_start, busy_end in patient_busy):
+        return "You already have an appointment at that time."
+    return NOT_FREE.format(practitioner=series.practitioner.name)
+
+
+def _alternatives_for(series: TreatmentSeries, sessions: list[SeriesSession], *, now: datetime):
+    """(session, its nearest free times) for each session, from one availability run per
+    stretch of at most MAX_WINDOW_DAYS days rather than one per session."""
+    if not sessions:
+        return []
+    practitioner_ids = list(
+        bookable_practitioners(
+            service=series.service, location=series.location, practitioner=series.practitioner
+        ).values_list("pk", flat=True)
+    )
+    if not practitioner_ids:
+        return []
+    windows = [(session, *days_near(session.wanted_start, series.location, now=now)) for session in sessions]
+    stretches: list[list[date]] = []  # [first day, last day], windows merged while they fit
+    for _session, first_day, last_day in windows:
+        if stretches and (last_day - stretches[-1][0]).days < MAX_WINDOW_DAYS:
+            stretches[-1][1] = max(stretches[-1][1], last_day)
+        else:
+            stretches.append([first_day, last_day])
+    slots = [
+        slot
+        for first_day, last_day in stretches
+        for slot in available_slots(
+            service=series.service,
+            location=series.location,
+            practitioner=series.practitioner,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            practitioner_ids=practitioner_ids,
+        )
+    ]
+    zone = series.location.zone
+    return [
+        (
+            session,
+            closest_to_routine(
+                [slot for slot in slots if first_day <= timezone.localtime(slot.start, zone).date() <= last_day],
+                around=session.wanted_start,
+                zone=zone,
+            ),
+        )
+        for session, first_day, last_day in windows
+    ]
+
+
+def closest_to_routine(slots: list[Slot], *, around: datetime, zone: ZoneInfo) -> list[Slot]:
+    """The SERIES_ALTERNATIVES slots nearest a weekly visit's time, in time order: the same day
+    first, then the same time of day on the nearest days (a patient keeping a weekly routine
+    would rather move a day than come in the evening before)."""
+    wanted = timezone.localtime(around, zone)
+
+    def distance(slot: Slot) -> tuple[int, int]:
+        local = timezone.localtime(slot.start, zone)
+        minutes_apart = abs((local.hour * 60 + local.minute) - (wanted.hour * 60 + wanted.minute))
+        return abs((local.date() - wanted.date()).days), minutes_apart
+
+    return sorted(sorted(slots, key=distance)[:SERIES_ALTERNATIVES], key=lambda slot: slot.start)
 
 
 def availability_request_lookup(

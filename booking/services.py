@@ -7,7 +7,9 @@ exclusion constraint `appointment_no_overlap_per_practitioner` is the backstop f
 writer that skips this path; its IntegrityError becomes the same domain error.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -15,8 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from booking.availability import bookable_practitioners, slot_at
-from booking.models import Appointment, TimeOff
+from booking.availability import bookable_practitioners, local_instant, slot_at
+from booking.models import Appointment, TimeOff, TreatmentSeries
+from booking.selectors import follow_up_service_offered
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from patients.services import (
@@ -24,6 +27,7 @@ from patients.services import (
     PatientDetails,
     ScreeningAnswers,
     current_consent,
+    details_of,
     find_or_create_patient,
 )
 
@@ -39,6 +43,7 @@ class BookingError(Exception):
 
 SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
 ALREADY_BOOKED_MESSAGE = "You already have an appointment at that time. Please check your email for its link."
+SESSION_BOOKED_MESSAGE = "That follow-up visit is booked already."
 
 
 def book_appointment(
@@ -53,13 +58,18 @@ def book_appointment(
     source: str = Appointment.Source.ONLINE,
     now: datetime | None = None,
     consent_version: str | None = None,
+    series: TreatmentSeries | None = None,
+    series_session: int | None = None,
 ) -> Appointment:
     """Book `start` for the patient; practitioner=None assigns a free qualified one.
 
     `consent_version`: the version the patient was shown; a newer one must be read first.
+    `series`, `series_session`: the treatment series, and which of its sessions, this visit is.
     Raises BookingError with code urgent_care, consent_required, consent_changed,
-    slot_unavailable, initial_assessment_required or already_booked.
+    slot_unavailable, initial_assessment_required, already_booked or session_booked.
     """
+    if (series is None) != (series_session is None):
+        raise ValueError("A series visit needs both its series and its session number.")
     unknown_flags = set(screening.red_flags) - set(RED_FLAGS)
     if unknown_flags:
         raise ValueError(f"Unknown red flags: {sorted(unknown_flags)}")
@@ -87,6 +97,8 @@ def book_appointment(
                 source=source,
                 now=now,
                 consent_version=consent_version,
+                series=series,
+                series_session=series_session,
             )
         except IntegrityError as error:
             _raise_booking_error_for(error)
@@ -110,11 +122,24 @@ def _raise_booking_error_for(error: IntegrityError) -> None:
         raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE) from error
     if "appointment_no_overlap_per_patient" in str(error):
         raise BookingError("already_booked", ALREADY_BOOKED_MESSAGE) from error
+    if "appointment_one_live_per_series_session" in str(error):
+        raise BookingError("session_booked", SESSION_BOOKED_MESSAGE) from error
 
 
 @transaction.atomic
 def _book_in_transaction(
-    *, service, location, practitioner, start, patient_details, screening, source, now, consent_version
+    *,
+    service,
+    location,
+    practitioner,
+    start,
+    patient_details,
+    screening,
+    source,
+    now,
+    consent_version,
+    series,
+    series_session,
 ) -> Appointment:
     consent = current_consent()
     if consent_version is not None and consent_version != consent.version:
@@ -165,17 +190,10 @@ def _book_in_transaction(
         source=source,
         consent=consent,
         consented_at=now,
+        series=series,
+        series_session=series_session,
     )
-    Screening.objects.create(
-        appointment=appointment,
-        pregnant=screening.pregnant,
-        blood_thinners=screening.blood_thinners,
-        bleeding_disorder=screening.bleeding_disorder,
-        needle_fear=screening.needle_fear,
-        needled_before=screening.needled_before,
-        previous_needling_notes=screening.previous_needling_notes,
-        other_conditions=screening.other_conditions,
-    )
+    Screening.objects.create(appointment=appointment, **screening.stored())
     return appointment
 
 
@@ -259,6 +277,198 @@ def reschedule_appointment(
             _raise_booking_error_for(error)
             raise
     return locked
+
+
+# Treatment series: "book my follow-ups" --------------------------------------------------
+#
+# The series row is made first, in a short transaction that holds the source appointment's
+# row: two submissions of the form queue there, and the second finds the first's series and
+# books nothing. Then each session is booked by book_appointment, each in its own transaction
+# like any booking, never inside one around them all: a session that fails (taken, time off,
+# too far ahead) would roll back the sessions booked before it, and every practitioner and
+# patient lock would be held until the last session. A session is booked or it is not, and
+# the series page shows which.
+
+FOLLOW_UPS_UNAVAILABLE_MESSAGE = (
+    "Follow-up visits cannot be booked online from this appointment. Please call the clinic and we will help."
+)
+SERIES_CONSENT_CHANGED_MESSAGE = (
+    "Our treatment consent has been updated since this page was shown. Please read it and agree to book."
+)
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    number: int  # 1: the first follow-up
+    wanted_start: datetime
+    appointment: Appointment | None = None
+    error: BookingError | None = None  # why it was not booked
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    series: TreatmentSeries
+    created: bool  # False: an earlier submission made this series, and this one booked nothing
+    sessions: list[SessionOutcome]
+
+    @property
+    def booked(self) -> list[Appointment]:
+        return [outcome.appointment for outcome in self.sessions if outcome.appointment is not None]
+
+
+def follow_up_starts(*, after: datetime, zone: ZoneInfo, sessions: int, interval_weeks: int) -> list[datetime]:
+    """The instants of `sessions` visits, every `interval_weeks` weeks after `after`, each at
+    after's wall-clock time in `zone`: 10:00 stays 10:00 when the clocks change in between
+    (the real interval is then an hour more or less). A wall time that a clock change skips
+    becomes what local_instant makes of it (02:30 becomes 03:30)."""
+    local = timezone.localtime(after, zone)
+    return [
+        local_instant(local.date() + timedelta(weeks=interval_weeks * number), local.time(), zone)
+        for number in range(1, sessions + 1)
+    ]
+
+
+def book_follow_ups(
+    *,
+    appointment: Appointment,
+    sessions: int,
+    interval_weeks: int,
+    consent_given: bool,
+    consent_version: str,
+    now: datetime | None = None,
+) -> SeriesResult:
+    """Book `sessions` (1-6) follow-up visits after `appointment`, every `interval_weeks` (1 or 2)
+    weeks at its local time, with its practitioner and location, for its patient.
+
+    Each visit carries the screening answers given with `appointment`: `consent_given` says the
+    patient confirmed they still apply and agreed to the consent text of `consent_version`.
+    Sessions that cannot be booked (taken, time off, beyond the booking horizon, another
+    appointment of the patient's) are left unbooked, each with its BookingError in the result;
+    the others stay booked. Called again for the same appointment, it books nothing and returns
+    the series the first call made (created=False).
+
+    Raises BookingError, and then books nothing: consent_required, consent_changed,
+    invalid_series or follow_ups_unavailable (not a confirmed treatment with a follow-up service
+    its practitioner gives there).
+    """
+    if not consent_given:
+        raise BookingError(
+            "consent_required", "Please confirm that your health answers still apply and that you agree to the consent."
+        )
+    if not 1 <= sessions <= TreatmentSeries.MAX_SESSIONS or interval_weeks not in TreatmentSeries.Interval.values:
+        raise BookingError(
+            "invalid_series", f"Choose 1 to {TreatmentSeries.MAX_SESSIONS} visits, every week or every two weeks."
+        )
+    now = now or timezone.now()
+    series, created = _start_series(
+        appointment=appointment, sessions=sessions, interval_weeks=interval_weeks, consent_version=consent_version
+    )
+    if not created:
+        return SeriesResult(series=series, created=False, sessions=[])
+    source = series.source_appointment
+    # The answers given with the source; no red flags: the patient confirmed none applies now.
+    patient_details, screening = details_of(source.patient), ScreeningAnswers.given_with(source.screening)
+    outcomes = []
+    for number, wanted_start in enumerate(series.wanted_starts, start=1):
+        if wanted_start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+            error = BookingError("beyond_horizon", f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
+            outcomes.append(SessionOutcome(number, wanted_start, error=error))
+            continue
+        try:
+            booked = _book_series_visit(
+                series, number, wanted_start, patient_details=patient_details, screening=screening, now=now
+            )
+        except BookingError as error:
+            outcomes.append(SessionOutcome(number, wanted_start, error=error))
+        else:
+            outcomes.append(SessionOutcome(number, wanted_start, appointment=booked))
+    return SeriesResult(series=series, created=True, sessions=outcomes)
+
+
+@transaction.atomic
+def _start_series(
+    *, appointment: Appointment, sessions: int, interval_weeks: int, consent_version: str
+) -> tuple[TreatmentSeries, bool]:
+    # of=("self",): the joined rows are only read (see _lock_for_patient_change). Held only
+    # while the series row is made: the sessions are booked after this commits.
+    source = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("service__follow_up_service", "location", "practitioner", "patient", "screening")
+        .get(pk=appointment.pk)
+    )
+    existing = TreatmentSeries.objects.filter(source_appointment=source).first()
+    if existing is not None:
+        return existing, False
+    follow_up = follow_up_service_offered(source)
+    if follow_up is None:
+        raise BookingError("follow_ups_unavailable", FOLLOW_UPS_UNAVAILABLE_MESSAGE)
+    consent = current_consent()
+    if consent_version != consent.version:
+        raise BookingError("consent_changed", SERIES_CONSENT_CHANGED_MESSAGE)
+    series = TreatmentSeries.objects.create(
+        source_appointment=source,
+        service=follow_up,
+        practitioner=source.practitioner,
+        location=source.location,
+        interval_weeks=interval_weeks,
+        sessions_requested=sessions,
+        wanted_starts=follow_up_starts(
+            after=source.start, zone=source.location.zone, sessions=sessions, interval_weeks=interval_weeks
+        ),
+        consent=consent,
+    )
+    return series, True
+
+
+def book_series_session(
+    *, series: TreatmentSeries, session: int, start: datetime, now: datetime | None = None
+) -> Appointment:
+    """Book session `session` of a series at `start`: one of the other times offered for a
+    week that could not be booked, or whose visit was cancelled. The same rules as any booking,
+    with the answers and consent given for the series.
+
+    Raises BookingError: invalid_session, session_booked, or any of book_appointment's
+    (consent_changed when the consent text has changed since the series was booked).
+    """
+    if not 1 <= session <= series.sessions_requested:
+        raise BookingError("invalid_session", "That visit is not one of your follow-ups.")
+    # Only to say it kindly: the unique constraint refuses a second live visit anyway.
+    if series.appointments.live().filter(series_session=session).exists():
+        raise BookingError("session_booked", SESSION_BOOKED_MESSAGE)
+    source = Appointment.objects.select_related("patient", "screening").get(pk=series.source_appointment_id)
+    return _book_series_visit(
+        series,
+        session,
+        start,
+        patient_details=details_of(source.patient),
+        screening=ScreeningAnswers.given_with(source.screening),
+        now=now or timezone.now(),
+    )
+
+
+def _book_series_visit(
+    series: TreatmentSeries,
+    session: int,
+    start: datetime,
+    *,
+    patient_details: PatientDetails,
+    screening: ScreeningAnswers,
+    now: datetime,
+) -> Appointment:
+    return book_appointment(
+        service=series.service,
+        location=series.location,
+        practitioner=series.practitioner,
+        start=start,
+        patient_details=patient_details,
+        screening=screening,
+        consent_given=True,  # given for the series (book_follow_ups' consent_given)
+        consent_version=series.consent.version,
+        source=Appointment.Source.ONLINE,
+        now=now,
+        series=series,
+        series_session=session,
+    )
 
 
 # Status changes at the front desk ------------------------------------------------------

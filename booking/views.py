@@ -12,19 +12,22 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import selectors
 from booking.availability import bookable_practitioners
 from booking.calendar import appointment_ics
-from booking.forms import PatientDetailsForm, ScreeningForm
+from booking.forms import FollowUpSeriesForm, PatientDetailsForm, ScreeningForm, SeriesSessionForm
 from booking.models import Appointment
 from booking.services import (
+    FOLLOW_UPS_UNAVAILABLE_MESSAGE,
     BookingError,
     book_appointment,
+    book_follow_ups,
+    book_series_session,
     cancel_appointment,
     patient_may_change,
     reschedule_appointment,
@@ -139,24 +142,33 @@ def details(request: HttpRequest) -> HttpResponse:
                 consent_version=request.POST.get("consent_version") or None,
             )
         except BookingError as error:
-            if error.code == "urgent_care":
+            outcome = booking_error_context(error, choice=choice, screening_form=screening_form, start=start_at)
+            if outcome is None:
                 return render(request, "booking/urgent_care.html", {"location": choice.location}, status=200)
-            if error.code in {"consent_required", "consent_changed"}:
-                screening_form.add_error("consent", error.message)
-            elif error.code == "already_booked":
-                context["already_booked"] = error.message
-            elif error.code == "slot_unavailable":
-                context["slot_taken"] = True
-                context["alternatives"] = selectors.nearest_slots(choice=choice, around=start_at)
-            elif error.code == "initial_assessment_required":
-                context["initial_assessment_required"] = error.message
-                context["initial_services"] = selectors.new_patient_services()
-            else:
-                raise
+            context.update(outcome)
         else:
             # No session or flash message: a patient booking online gets no cookie from us.
             return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
     return render(request, "booking/step_details.html", context, status=409 if context.get("slot_taken") else 200)
+
+
+def booking_error_context(
+    error: BookingError, *, choice: selectors.Choice, screening_form: ScreeningForm, start
+) -> dict | None:
+    """What the details page shows for a refused booking (the form keeps what was typed);
+    None for urgent care, which has its own page. Shared with the waiting list's offer page."""
+    if error.code == "urgent_care":
+        return None
+    if error.code in {"consent_required", "consent_changed"}:
+        screening_form.add_error("consent", error.message)
+        return {}
+    if error.code == "already_booked":
+        return {"already_booked": error.message}
+    if error.code == "slot_unavailable":
+        return {"slot_taken": True, "alternatives": selectors.nearest_slots(choice=choice, around=start)}
+    if error.code == "initial_assessment_required":
+        return {"initial_assessment_required": error.message, "initial_services": selectors.new_patient_services()}
+    raise error
 
 
 def _get_appointment_for_patient(token: str) -> Appointment:
@@ -171,19 +183,94 @@ def _get_appointment_for_patient(token: str) -> Appointment:
 @require_safe
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
-    just_booked = request.GET.get("booked") == "1"
+    return _manage_page(request, appointment, just_booked=request.GET.get("booked") == "1")
+
+
+def _manage_page(
+    request: HttpRequest, appointment: Appointment, *, just_booked: bool = False, series_form=None
+) -> HttpResponse:
+    """The manage page, also the confirmation just after booking; with "Book my follow-ups"
+    (`series_form`, bound when it comes back with errors) while that is offered."""
+    has_series = hasattr(appointment, "follow_up_series")  # read with the appointment
+    follow_up_service = None if has_series else selectors.follow_up_service_offered(appointment)
+    context = {
+        "appointment": appointment,
+        "just_booked": just_booked,
+        "suggest_needle_free": just_booked and appointment.screening.needle_fear,
+        "needle_free_services": selectors.needle_free_services,
+        "can_change": patient_may_change(appointment),
+        "window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
+        "has_series": has_series,
+        "follow_up_service": follow_up_service,
+    }
+    if follow_up_service is not None:
+        context["series_form"] = series_form or FollowUpSeriesForm()
+        context["consent"] = current_consent()
+    return render(request, "booking/manage.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def follow_ups(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: the follow-ups booked from this appointment, week by week. POST: book them."""
+    appointment = _get_appointment_for_patient(token)
+    if request.method == "POST":
+        if hasattr(appointment, "follow_up_series"):  # a second submission: they are booked
+            return redirect("booking:follow_ups", token=token)
+        form = FollowUpSeriesForm(request.POST)
+        if not form.is_valid():
+            if selectors.follow_up_service_offered(appointment) is None:  # no form to correct
+                return _follow_ups_unavailable(request, token, FOLLOW_UPS_UNAVAILABLE_MESSAGE)
+            return _manage_page(request, appointment, series_form=form)
+        try:
+            book_follow_ups(
+                appointment=appointment,
+                sessions=form.cleaned_data["sessions"],
+                interval_weeks=form.cleaned_data["interval_weeks"],
+                consent_given=form.cleaned_data["answers_still_apply"],
+                consent_version=form.cleaned_data["consent_version"],
+            )
+        except BookingError as error:
+            if error.code == "follow_ups_unavailable":
+                return _follow_ups_unavailable(request, token, error.message)
+            form.add_error("answers_still_apply" if error.code.startswith("consent_") else None, error.message)
+            return _manage_page(request, appointment, series_form=form)
+        return redirect("booking:follow_ups", token=token)
+
+    series = selectors.series_of(appointment)
+    if series is None:
+        return redirect("booking:manage", token=token)
     return render(
-        request,
-        "booking/manage.html",
-        {
-            "appointment": appointment,
-            "just_booked": just_booked,
-            "suggest_needle_free": just_booked and appointment.screening.needle_fear,
-            "needle_free_services": selectors.needle_free_services,
-            "can_change": patient_may_change(appointment),
-            "window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
-        },
+        request, "booking/follow_ups.html", {"appointment": appointment, "overview": selectors.series_overview(series)}
     )
+
+
+def _follow_ups_unavailable(request: HttpRequest, token: str, message: str) -> HttpResponse:
+    messages.error(request, message)
+    return redirect("booking:manage", token=token)
+
+
+@never_cache
+@require_POST
+def book_follow_up_session(request: HttpRequest, token: str) -> HttpResponse:
+    """One of the other times offered for a follow-up that could not be booked."""
+    appointment = _get_appointment_for_patient(token)
+    series = selectors.series_of(appointment)
+    if series is None:
+        raise Http404("No follow-ups were booked from this appointment.")
+    form = SeriesSessionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please choose one of the times shown.")
+        return redirect("booking:follow_ups", token=token)
+    try:
+        booked = book_series_session(
+            series=series, session=form.cleaned_data["session"], start=form.cleaned_data["start"]
+        )
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Booked: {dateformat.format(booked.local_start, 'l j F, g:i A')}.")
+    return redirect("booking:follow_ups", token=token)
 
 
 @never_cache

@@ -51,14 +51,27 @@ class PractitionerAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "duration_minutes", "buffer_after_minutes", "price", "who_can_book", "is_active"]
+    list_display = [
+        "name",
+        "kind",
+        "duration_minutes",
+        "buffer_after_minutes",
+        "price",
+        "who_can_book",
+        "follow_up_service",
+        "is_active",
+    ]
+    list_select_related = ["follow_up_service"]
     list_filter = ["is_active", "kind", "who_can_book"]
     search_fields = ["name", "short_description"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [QualifiedPractitionerInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "short_description", "is_active", "display_order"]}),
-        ("Booking", {"fields": ["duration_minutes", "buffer_after_minutes", "price", "who_can_book"]}),
+        (
+            "Booking",
+            {"fields": ["duration_minutes", "buffer_after_minutes", "price", "who_can_book", "follow_up_service"]},
+        ),
         (
             "What patients read",
             {

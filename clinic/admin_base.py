@@ -58,9 +58,29 @@ def _is_row_id(value: str) -> bool:
     return value.isascii() and value.isdecimal() and len(value) <= 18  # fits a bigint
 
 
-class AuditTrailAdmin(SimpleHistoryAdmin):
+class SafeChangelistMixin:
+    """A list that answers odd input with a message rather than a 500."""
+
+    def changelist_view(self, request, extra_context=None):
+        # Filters with NUL (PostgreSQL text cannot hold it), selected rows that are not ids, and
+        # a date drill-down past year 9999 in a local zone would each raise deep in the admin.
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME) if request.method == "POST" else []
+        unusable = any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+        if unusable or not all(_is_row_id(each) for each in selected):
+            return self._list_with_message(request)
+        try:
+            return super().changelist_view(request, extra_context)
+        except OverflowError:
+            return self._list_with_message(request)
+
+    def _list_with_message(self, request):
+        messages.error(request, "That filter or selection could not be used; the full list is shown.")
+        return HttpResponseRedirect(request.path)
+
+
+class AuditTrailAdmin(SafeChangelistMixin, SimpleHistoryAdmin):
     """History with actor and time, shown read-only, and a list that answers odd input
-    with a message rather than a 500.
+    with a message rather than a 500 (SafeChangelistMixin).
 
     simple-history's version page saves a POSTed old version back as the current row, even
     with SIMPLE_HISTORY_REVERT_DISABLED (that only hides the button). A revert would skip the
@@ -88,22 +108,6 @@ class AuditTrailAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         if not all(_is_row_id(str(each)) for each in ids):
             raise Http404
-
-    def changelist_view(self, request, extra_context=None):
-        # Filters with NUL (PostgreSQL text cannot hold it), selected rows that are not ids, and
-        # a date drill-down past year 9999 in a local zone would each raise deep in the admin.
-        selected = request.POST.getlist(ACTION_CHECKBOX_NAME) if request.method == "POST" else []
-        unusable = any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
-        if unusable or not all(_is_row_id(each) for each in selected):
-            return self._list_with_message(request)
-        try:
-            return super().changelist_view(request, extra_context)
-        except OverflowError:
-            return self._list_with_message(request)
-
-    def _list_with_message(self, request):
-        messages.error(request, "That filter or selection could not be used; the full list is shown.")
-        return HttpResponseRedirect(request.path)
 
 
 class ReadOnlyInline(admin.TabularInline):

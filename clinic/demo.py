@@ -35,10 +35,16 @@ def seed_demo_clinic() -> list[DemoLogin]:
     }
     services = {
         row["slug"]: Service.objects.update_or_create(
-            slug=row["slug"], defaults={key: value for key, value in row.items() if key != "slug"}
+            slug=row["slug"],
+            defaults={key: value for key, value in row.items() if key not in {"slug", "follow_up_service"}},
         )[0]
         for row in demo_content.SERVICES
     }
+    # Once all exist: a follow-up is named by its slug. Without one, follow-ups are the same service.
+    for row in demo_content.SERVICES:
+        service = services[row["slug"]]
+        service.follow_up_service = services.get(row.get("follow_up_service", ""))
+        service.save(update_fields=["follow_up_service"])
     for row in demo_content.CONDITIONS:
         fields = {key: value for key, value in row.items() if key not in {"slug", "related_services"}}
         condition, _ = Condition.objects.update_or_create(slug=row["slug"], defaults=fields)

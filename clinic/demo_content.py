@@ -159,6 +159,7 @@ PHONE_CALL_HOURS = [("08:30", "09:00"), ("17:00", "17:30")]
 SERVICES = [
     {
         "slug": "dry-needling-initial-assessment",
+        "follow_up_service": "dry-needling-follow-up",
         "name": "Initial assessment + dry needling",
         "kind": "treatment",
         "duration_minutes": 60,
@@ -231,6 +232,7 @@ SERVICES = [
     },
     {
         "slug": "acupuncture-initial-consultation",
+        "follow_up_service": "acupuncture-follow-up",
         "name": "Acupuncture initial consultation",
         "kind": "treatment",
         "duration_minutes": 75,

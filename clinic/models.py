@@ -103,6 +103,18 @@ class Service(CatalogueEntry):
     before_visit_advice = models.TextField(blank=True)
     after_visit_advice = models.TextField(blank=True)
     not_suitable_for = models.TextField(blank=True, help_text="Who this service is not suitable for.")
+    follow_up_service = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"kind": Kind.TREATMENT},
+        help_text=(
+            "The service booked for follow-up visits (e.g. the follow-up after an initial assessment). "
+            "Empty: the same service, unless it is for new patients only."
+        ),
+    )
 
     class Meta(CatalogueEntry.Meta):
         constraints = [
@@ -122,6 +134,11 @@ class Service(CatalogueEntry):
 
     def get_absolute_url(self) -> str:
         return reverse("clinic:service_detail", args=[self.slug])
+
+    def clean(self) -> None:
+        super().clean()
+        if self.follow_up_service_id and self.kind == self.Kind.DISCOVERY_CALL:
+            raise ValidationError({"follow_up_service": "A discovery call has no follow-up visits: leave this empty."})
 
     @property
     def is_free(self) -> bool:

@@ -55,3 +55,18 @@ def public_condition(*, slug: str) -> Condition:
         ),
         slug=slug,
     )
+
+
+def follow_up_service_for(service: Service) -> Service | None:
+    """What a patient books to continue treatment after `service`: its follow-up service, else
+    the service itself, unless that is for new patients only (a second initial assessment is
+    no follow-up). None for discovery calls, and when the follow-up is not bookable (inactive).
+    Reads service.follow_up_service: select_related it to save the query."""
+    if service.kind != Service.Kind.TREATMENT:
+        return None
+    follow_up = service.follow_up_service
+    if follow_up is None and service.who_can_book != Service.WhoCanBook.NEW:
+        follow_up = service
+    if follow_up is None or not follow_up.is_active or follow_up.kind != Service.Kind.TREATMENT:
+        return None
+    return follow_up

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "patients",
     "discovery",
     "schedule",
+    "waitlist",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include(catalogue_patterns)),
     path("", include("booking.urls")),
     path("", include("discovery.urls")),
+    path("", include("waitlist.urls")),
     path("schedule/", include("schedule.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(("booking.api", "api"))),

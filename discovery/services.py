@@ -14,15 +14,15 @@ booking's book_appointment + mark_request_booked, merge_patients); two transacti
 them in opposite orders deadlock.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services import BookingError
+from clinic.locks import advisory_xact_lock
 from clinic.models import Condition
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from patients.models import Patient
@@ -80,7 +80,7 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
     # Look-then-insert is only safe if two submissions for one number cannot interleave:
     # a transaction-scoped advisory lock on the number serialises them (other numbers are
     # not held up), and is released by the commit that makes the new row visible.
-    _lock_phone(details.phone)
+    advisory_xact_lock(f"discovery-call:{details.phone}")
     existing = (
         DiscoveryCallRequest.objects.filter(phone=details.phone, created_at__gt=now - REPEAT_WINDOW)
         .order_by("-created_at")
@@ -108,14 +108,6 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
     if details.conditions:
         call_request.conditions.set(details.conditions)
     return call_request, True
-
-
-def _lock_phone(phone: str) -> None:
-    # pg_advisory_xact_lock takes a bigint: the first 8 bytes of a hash of the number.
-    # A collision only makes two numbers wait for each other, never a wrong answer.
-    key = int.from_bytes(hashlib.sha256(f"discovery-call:{phone}".encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _locked(call_request: DiscoveryCallRequest) -> DiscoveryCallRequest:

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_update_with_history
 
 from booking.models import Appointment
-from patients.models import MERGED_INTO_REASON, ConsentText, Patient
+from patients.models import MERGED_INTO_REASON, ConsentText, Patient, Screening
 
 RED_FLAGS = {
     "bladder_bowel": "Loss of bowel or bladder control",
@@ -32,6 +32,19 @@ class PatientDetails:
     date_of_birth: date
 
 
+# The safety questions, whose answers a Screening keeps; the urgent signs (red flags) are asked
+# apart and never stored: a booking with one is refused.
+SAFETY_QUESTIONS = (
+    "pregnant",
+    "blood_thinners",
+    "bleeding_disorder",
+    "needle_fear",
+    "needled_before",
+    "previous_needling_notes",
+    "other_conditions",
+)
+
+
 @dataclass(frozen=True)
 class ScreeningAnswers:
     pregnant: bool = False
@@ -42,6 +55,27 @@ class ScreeningAnswers:
     previous_needling_notes: str = ""
     other_conditions: str = ""
     red_flags: frozenset[str] = frozenset()
+
+    @classmethod
+    def given_with(cls, screening: Screening) -> "ScreeningAnswers":
+        """The answers stored with an earlier booking, to give again (with no red flags)."""
+        return cls(**{name: getattr(screening, name) for name in SAFETY_QUESTIONS})
+
+    def stored(self) -> dict:
+        """The Screening fields these answers are kept as."""
+        return {name: getattr(self, name) for name in SAFETY_QUESTIONS}
+
+
+def details_of(patient: Patient) -> PatientDetails:
+    """A stored patient's details, to book for them again: book_appointment finds the same
+    record by email and date of birth, and changes nothing in it."""
+    return PatientDetails(
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        email=patient.email,
+        phone=patient.phone.as_e164,
+        date_of_birth=patient.date_of_birth,
+    )
 
 
 def find_or_create_patient(*, details: PatientDetails, lock: bool = False) -> Patient:

@@ -35,8 +35,10 @@ ROLE_MIGRATIONS = [
     ("clinic.migrations.0002_role_groups", "create_role_groups"),
     ("booking.migrations.0004_reception_permissions", "grant"),
     ("booking.migrations.0008_reception_workplace_permissions", "grant"),
+    ("booking.migrations.0011_reception_series_permissions", "grant"),
     ("patients.migrations.0004_reception_patient_permissions", "grant"),
     ("discovery.migrations.0002_reception_permissions", "grant"),
+    ("waitlist.migrations.0003_reception_permissions", "grant"),
 ]
 
 

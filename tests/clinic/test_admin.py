@@ -1,6 +1,7 @@
 """The catalogue admin, as reception and the owner use it."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from clinic.models import Practitioner, PractitionerService, Service
@@ -190,3 +191,16 @@ def test_a_patient_page_links_to_booking_for_that_patient(client, receptionist):
 def test_the_admin_login_points_practitioners_to_their_own_login(client):
     page = client.get(reverse("admin:login")).content.decode()
     assert f'href="{reverse("schedule:login")}"' in page
+
+
+def test_owner_names_a_follow_up_service_from_the_treatments(client, superuser, dry_needling, acupuncture,
+                                                             discovery_call):  # fmt: skip
+    client.force_login(superuser)
+    url = reverse("admin:clinic_service_change", args=[dry_needling.pk])
+    form = client.get(url).context["adminform"].form
+    offered = set(form.fields["follow_up_service"].queryset)
+    assert acupuncture in offered and discovery_call not in offered  # treatments only
+    assert "The service booked for follow-up visits" in client.get(url).content.decode()
+    discovery_call.follow_up_service = acupuncture
+    with pytest.raises(ValidationError, match="A discovery call has no follow-up visits"):
+        discovery_call.full_clean()

@@ -57,3 +57,13 @@ def test_a_refused_calendar_feed_logs_no_token(client, db, log_stream):
 def test_the_feed_settings_page_path_is_left_alone(log_stream):
     logging.getLogger("django.server").info('"GET /schedule/feed/ HTTP/1.1" 200 4096')
     assert '"GET /schedule/feed/ HTTP/1.1"' in log_stream.getvalue()
+
+
+def test_waiting_list_links_log_no_token(client, db, log_stream):
+    """A place on the waiting list and an offered time are opened by their link alone."""
+    client.get(f"/waitlist/{TOKEN}/")
+    client.get(f"/waitlist/offers/{TOKEN}/")
+    output = log_stream.getvalue()
+    assert "Not Found: /waitlist/[token]/" in output
+    assert "Not Found: /waitlist/offers/[token]/" in output
+    assert TOKEN not in output

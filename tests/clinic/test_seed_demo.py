@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from booking.models import Appointment
 from clinic.demo import DEMO_BOOKINGS
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
+from clinic.selectors import follow_up_service_for
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +81,18 @@ def test_seed_demo_books_made_up_patients_once_through_the_booking_service(setti
     assert all(hasattr(appointment, "screening") for appointment in booked)
     call_command("seed_demo")
     assert booked.count() == len(DEMO_BOOKINGS)
+
+
+def test_demo_initial_visits_name_their_follow_ups(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    follow_ups = {
+        service.slug: service.follow_up_service.slug if service.follow_up_service else None
+        for service in Service.objects.select_related("follow_up_service")
+    }
+    assert follow_ups["dry-needling-initial-assessment"] == "dry-needling-follow-up"
+    assert follow_ups["acupuncture-initial-consultation"] == "acupuncture-follow-up"
+    assert follow_ups["cupping"] is None  # cupping is followed by cupping
+    cupping = Service.objects.get(slug="cupping")
+    assert follow_up_service_for(cupping) == cupping

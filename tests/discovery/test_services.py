@@ -92,11 +92,11 @@ def test_without_the_phone_lock_the_same_race_stores_duplicates(monkeypatch):
     """The control experiment: the advisory lock is what makes the look-then-insert safe."""
     import discovery.services
 
-    def look_slowly_then_insert(phone):
+    def look_slowly_then_insert(key):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.2)")
 
-    monkeypatch.setattr(discovery.services, "_lock_phone", look_slowly_then_insert)
+    monkeypatch.setattr(discovery.services, "advisory_xact_lock", look_slowly_then_insert)
 
     original_save = DiscoveryCallRequest.save
 

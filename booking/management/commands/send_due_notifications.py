@@ -18,6 +18,15 @@ from discovery.notifications import (
     send_acknowledgement,
     send_clinic_notice,
 )
+from waitlist.notifications import (
+    due_gone_notices,
+    due_joined_emails,
+    due_offers,
+    send_gone_notice,
+    send_joined_email,
+    send_offer,
+)
+from waitlist.services import due_freed_times, offer_freed_time
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +53,21 @@ class Command(BaseCommand):
             self.stdout.write("Email worker stopped.")
 
     def send_due(self) -> int:
+        # Freed time first: the offers it makes go out in this same round.
+        for freed_id in due_freed_times():
+            try:
+                offer_freed_time(freed_id)
+            except Exception:  # rolled back, retried next round; the rest must go on
+                logger.exception("Offering freed time #%s failed; will retry", freed_id)
         return (
             _send_each(due_confirmations(), send_confirmation)
             + _send_each(due_reminders(), send_reminder)
             + _send_each(due_aftercare(), send_aftercare)
             + _send_each(due_acknowledgements(), send_acknowledgement)
             + _send_each(due_clinic_notices(), send_clinic_notice)
+            + _send_each(due_joined_emails(), send_joined_email)
+            + _send_each(due_gone_notices(), send_gone_notice)
+            + _send_each(due_offers(), send_offer)
         )
 
 

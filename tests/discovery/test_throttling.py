@@ -1,0 +1,51 @@
+"""The per-address limit (discovery/throttling.py) when the client's address is missing or odd:
+counted, never a 500. Found by the API fuzz (tests/booking/test_api_schema_fuzz.py), whose
+in-process WSGI client sends no REMOTE_ADDR."""
+
+import pytest
+from django.test import RequestFactory, override_settings
+
+from discovery.throttling import UNKNOWN_CLIENT, client_network
+from tests.discovery.test_api import payload, post
+
+pytestmark = pytest.mark.django_db
+
+BEHIND_A_BALANCER = override_settings(RATELIMIT_IP_META_KEY="HTTP_X_REAL_IP")
+
+
+def network(**meta) -> str:
+    request = RequestFactory().post("/discovery-call/")
+    request.META.pop("REMOTE_ADDR")
+    request.META.update(meta)
+    return client_network("discovery-call-requests", request)
+
+
+def test_the_key_is_the_address_or_its_ipv6_network():
+    assert network(REMOTE_ADDR="203.0.113.7") == "203.0.113.7/32"
+    assert network(REMOTE_ADDR="2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+
+
+def test_a_missing_or_unreadable_address_is_one_shared_client():
+    assert network() == UNKNOWN_CLIENT
+    assert network(REMOTE_ADDR="") == UNKNOWN_CLIENT
+    assert network(REMOTE_ADDR="not an address") == UNKNOWN_CLIENT
+    assert network(REMOTE_ADDR="203.0.113.7\x00") == UNKNOWN_CLIENT
+
+
+@BEHIND_A_BALANCER
+def test_behind_a_balancer_the_header_counts_by_its_last_address():
+    assert network(HTTP_X_REAL_IP="198.51.100.4", REMOTE_ADDR="10.0.0.1") == "198.51.100.4/32"
+    assert network(HTTP_X_REAL_IP="203.0.113.9, 198.51.100.4") == "198.51.100.4/32"
+    assert network(REMOTE_ADDR="10.0.0.1") == UNKNOWN_CLIENT
+
+
+def test_a_request_without_remote_addr_is_stored_not_a_500(client):
+    assert post(client, payload(0), REMOTE_ADDR="").status_code == 201
+
+
+@BEHIND_A_BALANCER
+def test_behind_a_balancer_requests_without_the_header_share_one_limit(client, westerville):
+    for n in range(5):
+        assert post(client, payload(n)).status_code == 201
+    assert post(client, payload(5), HTTP_X_REAL_IP="garbage").status_code == 429
+    assert post(client, payload(6), HTTP_X_REAL_IP="198.51.100.4").status_code == 201

@@ -1,0 +1,53 @@
+"""Read paths of the waiting list pages."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from booking.availability import Slot, slot_at
+from waitlist.models import WaitlistEntry, WaitlistOffer
+from waitlist.services import free_slots_for_wish
+
+TOKEN_MAX = 64
+
+
+def entry_by_token(token: str) -> WaitlistEntry | None:
+    if not token or len(token) > TOKEN_MAX:
+        return None
+    return WaitlistEntry.objects.select_related("service", "location", "practitioner").filter(token=token).first()
+
+
+def offer_by_token(token: str) -> WaitlistOffer | None:
+    if not token or len(token) > TOKEN_MAX:
+        return None
+    return (
+        WaitlistOffer.objects.select_related(
+            "entry__service", "entry__location", "entry__practitioner", "location", "practitioner", "booked_appointment"
+        )
+        .filter(token=token)
+        .first()
+    )
+
+
+def offered_time_is_free(offer: WaitlistOffer, *, now: datetime | None = None) -> bool:
+    """Still bookable by the engine's rules, whoever was offered it and whatever they were told."""
+    return (
+        slot_at(
+            offer.start,
+            service=offer.entry.service,
+            location=offer.location,
+            practitioner_ids=[offer.practitioner_id],
+            now=now or timezone.now(),
+        )
+        is not None
+    )
+
+
+def free_times_for(entry: WaitlistEntry, *, limit: int = 5, now: datetime | None = None) -> list[Slot]:
+    """Times free right now that match the wish: the patient can book them at once, no need to wait."""
+    if entry.status != WaitlistEntry.Status.WAITING or entry.is_expired:
+        return []
+    now = now or timezone.now()
+    slots = free_slots_for_wish(entry, first_day=entry.first_day, last_day=entry.last_day, now=now)
+    zone = entry.location.zone
+    return [slot for slot in slots if entry.wants_time_of_day(timezone.localtime(slot.start, zone).hour)][:limit]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from waitlist import views
+
+app_name = "waitlist"
+
+urlpatterns = [
+    path("waitlist/join/", views.join, name="join"),
+    path("waitlist/offers/<str:token>/", views.offer, name="offer"),
+    path("waitlist/<str:token>/", views.entry, name="entry"),
+    path("waitlist/<str:token>/leave/", views.leave, name="leave"),
+]

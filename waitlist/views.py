@@ -1,0 +1,187 @@
+"""The waiting list's public pages: join (from the day picker), your place (by its link), an offer.
+
+Thin: look up by the link's token, validate, call waitlist.services, render. Links carry no
+name, email or health detail: only the wizard's choices, or an unguessable token.
+"""
+
+import re
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from booking import selectors as booking_selectors
+from booking.forms import PatientDetailsForm, ScreeningForm
+from booking.services import BookingError
+from booking.views import booking_error_context
+from discovery.throttling import client_network
+from patients.services import current_consent
+from waitlist import selectors
+from waitlist.forms import JoinWaitlistForm
+from waitlist.models import WaitlistEntry, WaitlistOffer
+from waitlist.services import book_offered_time, join_waitlist, leave_waitlist
+
+# Counted per address in the shared cache, like call-back requests (discovery/throttling.py):
+# only valid submissions count, so correcting typos never locks a person out.
+JOIN_RATE = "10/h"
+# What a link's token can be: secrets.token_urlsafe's characters, up to the column's 64. Anything
+# else is no link of ours, and must not reach a query: PostgreSQL refuses a NUL in one (a 500).
+LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    choice = booking_selectors.resolve_choice(
+        service=request.GET.get("service", ""), location=request.GET.get("location", ""), practitioner=""
+    )
+    if choice.service is None or choice.location is None:
+        return redirect("booking:start")
+    wanted_practitioner = request.GET.get("practitioner") or booking_selectors.ANYONE
+    form = JoinWaitlistForm(
+        request.POST if request.method == "POST" else None,
+        service=choice.service,
+        location=choice.location,
+        initial={"practitioner": wanted_practitioner},
+    )
+    rate_limited = False
+    if request.method == "POST" and form.is_valid():
+        rate_limited = is_ratelimited(
+            request, group="waitlist-joins", key=client_network, rate=JOIN_RATE, method="POST", increment=True
+        )
+        if not rate_limited:
+            entry = join_waitlist(wish=form.wish(), contact=form.contact())
+            return redirect(reverse("waitlist:entry", args=[entry.token]) + "?joined=1")
+    return render(
+        request,
+        "waitlist/join.html",
+        {
+            "choice": choice,
+            "form": form,
+            "rate_limited": rate_limited,
+            "back_query": booking_selectors.Choice(
+                service=choice.service, location=choice.location, practitioner_chosen=False
+            ).query,
+        },
+        status=429 if rate_limited else 200,
+    )
+
+
+def _entry_or_404(token: str) -> WaitlistEntry:
+    entry = selectors.entry_by_token(token) if LINK_TOKEN.fullmatch(token) else None
+    if entry is None:
+        raise Http404("No waiting list place with that link.")
+    return entry
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def entry(request: HttpRequest, token: str) -> HttpResponse:
+    place = _entry_or_404(token)
+    return render(
+        request,
+        "waitlist/entry.html",
+        {
+            "entry": place,
+            "just_joined": request.GET.get("joined") == "1",
+            "free_times": selectors.free_times_for(place),
+            "choice": _wish_choice(place),
+        },
+    )
+
+
+@never_cache
+@require_POST
+def leave(request: HttpRequest, token: str) -> HttpResponse:
+    leave_waitlist(entry=_entry_or_404(token))
+    return redirect("waitlist:entry", token=token)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def offer(request: HttpRequest, token: str) -> HttpResponse:
+    """The offered time: the booking form, prefilled with what the patient gave the list.
+    Booking goes through book_appointment; the first of those offered it to confirm has it."""
+    offered = selectors.offer_by_token(token) if LINK_TOKEN.fullmatch(token) else None
+    if offered is None:
+        raise Http404("No offer with that link.")
+    if offered.booked_appointment is not None:
+        return redirect("booking:manage", token=offered.booked_appointment.manage_token)
+    if offered.entry.status == WaitlistEntry.Status.LEFT:
+        return _offer_closed(request, offered, status=410)
+    if request.method == "GET" and not selectors.offered_time_is_free(offered):
+        return _offer_closed(request, offered, status=410)
+
+    entry_ = offered.entry
+    if request.method == "POST":
+        patient_form, screening_form = PatientDetailsForm(request.POST), ScreeningForm(request.POST)
+    else:
+        patient_form = PatientDetailsForm(
+            initial={
+                "first_name": entry_.first_name,
+                "last_name": entry_.last_name,
+                "email": entry_.email,
+                "phone": entry_.phone,
+            }
+        )
+        screening_form = ScreeningForm()
+    choice = booking_selectors.Choice(
+        service=entry_.service, location=offered.location, practitioner=offered.practitioner, practitioner_chosen=True
+    )
+    context = {
+        "choice": choice,
+        "start": offered.start,
+        "offer": offered,
+        "form_action": request.path,
+        "patient_form": patient_form,
+        "screening_form": screening_form,
+        "consent": current_consent() if request.method == "GET" else current_consent,
+        "needle_free_services": booking_selectors.needle_free_services(),
+    }
+    if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
+        try:
+            appointment = book_offered_time(
+                offer=offered,
+                patient_details=patient_form.patient_details(),
+                screening=screening_form.screening_answers(),
+                consent_given=screening_form.cleaned_data["consent"],
+                consent_version=request.POST.get("consent_version") or None,
+            )
+        except BookingError as error:
+            if error.code == "offer_used":
+                return redirect("waitlist:offer", token=token)  # now leads to the booking
+            if error.code in {"slot_unavailable", "offer_closed"}:
+                return _offer_closed(request, offered, status=409)
+            outcome = booking_error_context(error, choice=choice, screening_form=screening_form, start=offered.start)
+            if outcome is None:
+                return render(request, "booking/urgent_care.html", {"location": choice.location})
+            context.update(outcome)
+        else:
+            return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
+    return render(request, "booking/step_details.html", context)
+
+
+def _offer_closed(request: HttpRequest, offered: WaitlistOffer, *, status: int) -> HttpResponse:
+    """The offered time went to someone else (or the patient left the list): what is free now."""
+    return render(
+        request,
+        "waitlist/offer_gone.html",
+        {
+            "offer": offered,
+            "entry": offered.entry,
+            "passed": offered.start <= timezone.now(),
+            "free_times": selectors.free_times_for(offered.entry),
+            "choice": _wish_choice(offered.entry),
+        },
+        status=status,
+    )
+
+
+def _wish_choice(place: WaitlistEntry) -> booking_selectors.Choice:
+    """The wizard's choices for the entry's wish: free times link into the normal booking path."""
+    return booking_selectors.Choice(
+        service=place.service, location=place.location, practitioner=place.practitioner, practitioner_chosen=True
+    )

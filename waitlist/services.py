@@ -206,6 +206,7 @@ def _offers_for(freed: FreedTime, now: datetime) -> list[WaitlistOffer]:
     time only if it does not overlap one already offered, so one booking never makes two
     offered times go at once."""
     offered: dict[Slot, int] = {}
+    busy_until: dict[Slot, datetime] = {}  # each offered time's end plus its service's buffer
     slots_by_wish: dict[tuple, list[Slot]] = {}
     offers = []
     entries = list(_entries_waiting_for(freed, now))
@@ -226,7 +227,9 @@ def _offers_for(freed: FreedTime, now: datetime) -> list[WaitlistOffer]:
                 if slot.start < freed.end and freed.start < slot.end
             ]
             slots_by_wish[key] = sorted(freed_now, key=lambda slot: (abs(slot.start - freed.start), slot.start))
+        buffer = timedelta(minutes=entry.service.buffer_after_minutes)
         for slot in slots_by_wish[key]:
+            slot_busy_until = slot.end + buffer
             if not entry.wants_time_of_day(timezone.localtime(slot.start, zone).hour):
                 continue
             if (entry.pk, slot.practitioner_id, slot.start) in already_offered:
@@ -234,9 +237,10 @@ def _offers_for(freed: FreedTime, now: datetime) -> list[WaitlistOffer]:
             if slot in offered:
                 if offered[slot] >= OFFERS_PER_SLOT:
                     continue
-            elif any(_overlap(slot, other) for other in offered):
+            elif any(_clash(slot, slot_busy_until, other, until) for other, until in busy_until.items()):
                 continue
             offered[slot] = offered.get(slot, 0) + 1
+            busy_until[slot] = slot_busy_until
             offers.append(
                 WaitlistOffer(
                     entry=entry,
@@ -269,8 +273,11 @@ def free_slots_for_wish(entry: WaitlistEntry, *, first_day: date, last_day: date
     )
 
 
-def _overlap(one: Slot, other: Slot) -> bool:
-    return one.practitioner_id == other.practitioner_id and one.start < other.end and other.start < one.end
+def _clash(one: Slot, one_busy_until: datetime, other: Slot, other_busy_until: datetime) -> bool:
+    """Booking one would make the other unbookable: same practitioner, times (buffers included) overlap."""
+    return (
+        one.practitioner_id == other.practitioner_id and one.start < other_busy_until and other.start < one_busy_until
+    )
 
 
 def book_offered_time(

@@ -258,12 +258,13 @@ def test_one_time_goes_to_at_most_a_few_and_the_next_in_line_gets_a_time_that_do
     dry_needling, westerville, physio, open_all_week, booking_day, ten_am
 ):
     entries = [join(dry_needling, westerville, booking_day, n=10 + i) for i in range(OFFERS_PER_SLOT + 2)]
-    # Two hours free up at once (two cancellations, say): 10:00-12:00, and nothing else that day.
+    # 2 1/2 hours free up at once (two cancellations, say): 10:00-12:30, and nothing else that day.
+    # The service takes 60 minutes and 15 of buffer: 10:00 keeps her busy until 11:15.
+    assert (dry_needling.duration_minutes, dry_needling.buffer_after_minutes) == (60, 15)
+    stretch_end = ten_am + timedelta(hours=2, minutes=30)
     add_time_off(practitioner=physio, start=ten_am - timedelta(hours=1), end=ten_am, reason="", by=None)
-    add_time_off(
-        practitioner=physio, start=ten_am + timedelta(hours=2), end=ten_am + timedelta(hours=7), reason="", by=None
-    )
-    FreedTime.objects.create(practitioner=physio, location=westerville, start=ten_am, end=ten_am + timedelta(hours=2))
+    add_time_off(practitioner=physio, start=stretch_end, end=ten_am + timedelta(hours=7), reason="", by=None)
+    FreedTime.objects.create(practitioner=physio, location=westerville, start=ten_am, end=stretch_end)
 
     offers = make_offers()
 
@@ -272,8 +273,24 @@ def test_one_time_goes_to_at_most_a_few_and_the_next_in_line_gets_a_time_that_do
         by_time.setdefault(offer.start, []).append(offer.entry_id)
     assert by_time == {
         ten_am: [entry.pk for entry in entries[:OFFERS_PER_SLOT]],
-        ten_am + timedelta(hours=1): [entry.pk for entry in entries[OFFERS_PER_SLOT:]],
+        ten_am + timedelta(hours=1, minutes=15): [entry.pk for entry in entries[OFFERS_PER_SLOT:]],
     }
+
+
+def test_no_second_time_is_offered_where_the_first_ones_buffer_reaches(
+    dry_needling, westerville, physio, open_all_week, booking_day, ten_am
+):
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    add_time_off(practitioner=physio, start=ten_am - timedelta(hours=1), end=ten_am, reason="", by=None)
+    add_time_off(
+        practitioner=physio, start=ten_am + timedelta(minutes=75), end=ten_am + timedelta(hours=7), reason="", by=None
+    )
+    entries = [join(dry_needling, westerville, booking_day, n=10 + i) for i in range(OFFERS_PER_SLOT + 1)]
+
+    cancel_appointment(appointment=appointment, by_patient=True)  # frees 10:00-11:15
+    offers = make_offers()
+
+    assert [(offer.entry_id, offer.start) for offer in offers] == [(entry.pk, ten_am) for entry in entries[:-1]]
 
 
 def test_time_off_removed_is_offered(dry_needling, westerville, physio, open_all_week, booking_day, ten_am):

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db import connection
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -58,6 +59,11 @@ class Day:
 
 
 def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
+    # A link may carry anything; what is no slug (a NUL above all, which PostgreSQL refuses in
+    # a query) names nothing.
+    service, location, practitioner = (
+        value if slug_re.match(value or "") else "" for value in (service, location, practitioner)
+    )
     choice = Choice()
     choice.service = bookable_services().filter(slug=service).first() if service else None
     if choice.service is None:

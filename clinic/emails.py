@@ -8,6 +8,7 @@ email whose content the person can find again).
 """
 
 import logging
+import smtplib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -36,6 +37,18 @@ def send_once(
     row = load.get(pk=row_id)
     try:
         build(row).send()
+    except smtplib.SMTPException as error:
+        load.model.objects.filter(pk=row_id).update(**{column: None})
+        # No traceback: the mail server's answer names the recipient (SMTPRecipientsRefused
+        # holds the address). The class and SMTP code say what went wrong.
+        logger.error(
+            "%s email for %s %s failed; will retry",
+            what,
+            noun,
+            row.reference,
+            extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
+        )
+        raise
     except Exception:
         load.model.objects.filter(pk=row_id).update(**{column: None})
         logger.exception("%s email for %s %s failed; will retry", what, noun, row.reference)

@@ -8,6 +8,7 @@ misconfigured server never starts half-working.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,6 +113,10 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "simple_history",
     "django_ratelimit",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clinic",
     "booking",
     "patients",
@@ -122,14 +127,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clinic.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.middleware.StaffSessionLimitMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.staff_otp.StaffOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its documentation asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -137,6 +149,29 @@ ROOT_URLCONF = "clinic.urls"
 LOGIN_URL = "schedule:login"
 LOGIN_REDIRECT_URL = "schedule:day"
 WSGI_APPLICATION = "clinic.wsgi.application"
+
+# Brute-force protection on both logins (the admin's and /schedule/login/), by django-axes.
+# Its backend goes first: it refuses a locked-out username+address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 wrong passwords for one username from one address lock that pair out for 15 minutes;
+# another person at the same desk (another username) can still log in. Failures are kept in
+# the database, shared by every app process and visible to the owner in the admin.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinic.staff_auth.locked_out"
+# The client's address as the rate limits read it (RATELIMIT_IP_META_KEY behind a balancer).
+AXES_CLIENT_IP_CALLABLE = "clinic.staff_auth.client_ip"
+AXES_USERNAME_CALLABLE = "clinic.staff_auth.username"
+# A staff user with a confirmed TOTP device must give a token before the admin opens;
+# STAFF_OTP_REQUIRED=1 makes a device compulsory for every staff user.
+STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = CLINIC_NAME
 
 TEMPLATES = [
     {
@@ -269,26 +304,91 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Manage, waiting-list and calendar-feed links carry their owner's only credential in the path:
+# "same-origin" sends no Referer at all to another site (not even our origin, which would tell
+# it a visitor came from a pain clinic); our own pages still get the full one.
 SECURE_REFERRER_POLICY = "same-origin"
+# Everything is served from our own origin (Bootstrap included, no CDN), and there is no inline
+# script or style anywhere: CSS and JS live in static files. data: is for the SVG icons Bootstrap's
+# CSS embeds (select arrows, checkboxes, the menu button). On in DEBUG too, so `make run` shows a
+# violation in the browser's console long before production does.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Only staff and practitioners log in. A session ends after STAFF_SESSION_IDLE_MINUTES without a
+# request, and at the latest STAFF_SESSION_MAX_HOURS after login however busy: SESSION_COOKIE_AGE
+# is the idle time, and clinic.middleware.StaffSessionLimitMiddleware moves it on and ends the day.
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", default=10)
+if not 1 <= STAFF_SESSION_MAX_HOURS <= 24:
+    _fail("STAFF_SESSION_MAX_HOURS", f"must be between 1 and 24; got {STAFF_SESSION_MAX_HOURS}.")
+if not 5 <= STAFF_SESSION_IDLE_MINUTES <= STAFF_SESSION_MAX_HOURS * 60:
+    _fail(
+        "STAFF_SESSION_IDLE_MINUTES",
+        f"must be between 5 and STAFF_SESSION_MAX_HOURS in minutes; got {STAFF_SESSION_IDLE_MINUTES}.",
+    )
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_MINUTES * 60
+
+# Trust X-Forwarded-Proto only when a proxy in front sets it and replaces any value a client sent:
+# otherwise anyone could claim a plain-HTTP request was HTTPS. Behind a TLS-terminating load
+# balancer, set TRUST_X_FORWARDED_PROTO=1 (without it, SECURE_SSL_REDIRECT would redirect forever).
+if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Secure cookies and HSTS only over https: `make run` is plain http on 127.0.0.1.
 if not DEBUG and _site.scheme == "https":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# LOG_FORMAT=json writes one JSON object per line (for a log collector); plain is for people.
+# Both go through the token-redacting filter. Django attaches the request to its log records
+# as `request` (and runserver its `server_time`); the JSON formatter would print every such
+# extra, and a request prints as its path, token included, so those two are left out.
+LOG_FORMAT = env_str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    _fail("LOG_FORMAT", f"must be plain or json; got {LOG_FORMAT!r}.")
+
+
+def _json_log_formatter(**options):
+    from pythonjsonlogger.core import RESERVED_ATTRS
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter(reserved_attrs=[*RESERVED_ATTRS, "request", "server_time"], **options)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": _json_log_formatter,
+            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601 in UTC
+        },
+    },
     "filters": {"redact_tokens": {"()": "clinic.logging.RedactBookingTokens"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": sys.stderr,
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_tokens"],
         }
     },

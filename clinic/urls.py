@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from clinic import views
+from clinic import staff_otp, views
 
 catalogue_patterns = (
     [
@@ -25,6 +25,7 @@ urlpatterns = [
     path("schedule/", include("schedule.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(("booking.api", "api"))),
+    path("staff/", include(staff_otp.urlpatterns)),
     path("admin/", admin.site.urls),
 ]
 

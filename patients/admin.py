@@ -1,7 +1,10 @@
+import json
 import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +19,16 @@ from patients.selectors import (
     with_appointment_count,
     with_last_and_next_visit,
 )
-from patients.services import PatientMergeError, merge_patients, record_history_baseline
+from patients.services import (
+    PatientMergeError,
+    PatientPrivacyError,
+    anonymise_patient,
+    export_patient,
+    is_anonymised,
+    merge_patients,
+    record_history_baseline,
+    record_patient_export,
+)
 
 LOCAL_TIME_FORMAT = "%a %d %b %Y %H:%M"
 MAX_RECORDS_PER_MERGE = 10  # a slip of "select all" must not offer to fold the whole list into one
@@ -82,7 +94,7 @@ class PatientAdmin(PhoneSearchMixin, AuditTrailAdmin):
     search_help_text = "Name, email or phone number, typed any way (e.g. (614) 555-0142)."
     readonly_fields = ["created_at", "updated_at", "merged_records", "screening_history"]
     inlines = [AppointmentHistoryInline]
-    actions = ["merge_selected_patients"]
+    actions = ["merge_selected_patients", "export_patient_data", "anonymise_selected_patient"]
 
     def get_queryset(self, request):
         return with_last_and_next_visit(super().get_queryset(request), now=timezone.now())
@@ -155,6 +167,12 @@ class PatientAdmin(PhoneSearchMixin, AuditTrailAdmin):
     def has_merge_permission(self, request) -> bool:
         return request.user.has_perm("patients.merge_patients")
 
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("patients.export_patient")
+
+    def has_anonymise_permission(self, request) -> bool:
+        return request.user.has_perm("patients.anonymise_patient")
+
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # A patient row has no foreign keys to fetch for the diffs; simple-history's own
         # prefetch would call select_related() with no fields, deprecated since Django 6.1.
@@ -196,6 +214,61 @@ class PatientAdmin(PhoneSearchMixin, AuditTrailAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/patients/patient/merge_patients.html", context)
+
+    def _one_selected(self, request, queryset, what: str) -> Patient | None:
+        patients = list(queryset[:2])
+        if len(patients) != 1:
+            self.message_user(request, f"Select exactly one patient to {what}.", messages.WARNING)
+            return None
+        return patients[0]
+
+    @admin.action(description="Export data (JSON)", permissions=["export"])
+    def export_patient_data(self, request, queryset):
+        patient = self._one_selected(request, queryset, "export")
+        if patient is None:
+            return None
+        data = export_patient(patient)
+        record_patient_export(patient=patient, by=request.user)
+        self.log_change(request, patient, "Exported personal data (JSON).")
+        response = HttpResponse(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=False),
+            content_type="application/json; charset=utf-8",
+        )
+        # Named by record number, not by name: the file name lands in download folders and logs.
+        response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}-export.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Anonymise (remove identity and health data)", permissions=["anonymise"])
+    def anonymise_selected_patient(self, request, queryset):
+        patient = self._one_selected(request, queryset, "anonymise")
+        if patient is None:
+            return None
+        if is_anonymised(patient):
+            self.message_user(request, f"Patient record #{patient.pk} is already anonymised.", messages.WARNING)
+            return None
+        if request.POST.get("anonymise") == "yes":
+            try:
+                anonymised = anonymise_patient(patient, by=request.user)
+            except PatientPrivacyError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            self.log_change(request, anonymised, "Anonymised: identity, screening answers and free text removed.")
+            self.message_user(
+                request,
+                f"Patient record #{anonymised.pk} is anonymised; its appointments stay for the clinic's records.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Anonymise a patient record",
+            "opts": self.model._meta,
+            "patient": with_appointment_count(Patient.objects.filter(pk=patient.pk)).get(),
+            "action_name": "anonymise_selected_patient",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/patients/patient/anonymise_patient.html", context)
 
 
 @admin.register(ConsentText)

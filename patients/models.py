@@ -24,7 +24,11 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        permissions = [("merge_patients", "Can merge duplicate patient records")]
+        permissions = [
+            ("merge_patients", "Can merge duplicate patient records"),
+            ("export_patient", "Can export a patient's personal data"),
+            ("anonymise_patient", "Can anonymise a patient"),
+        ]
         constraints = [
             # A returning patient is recognised by email + date of birth, with no account:
             # the pair is unique, so two simultaneous first bookings cannot create twins.

@@ -20,7 +20,7 @@ from booking.models import Appointment
 from booking.services import BookingError, mark_arrived, mark_completed, mark_no_show
 from schedule import selectors
 from schedule.access import practitioner_required
-from schedule.forms import StatusChangeForm
+from schedule.forms import ScheduleLoginForm, StatusChangeForm
 
 # Dates outside these years are typing slips (and would overflow the date arithmetic).
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
@@ -34,7 +34,7 @@ MARK_STATUS = {
 
 # Not redirect_authenticated_user: someone logged in as another account (a receptionist on a
 # shared desk computer) must be able to log in here as the practitioner.
-login = auth_views.LoginView.as_view(template_name="schedule/login.html")
+login = auth_views.LoginView.as_view(template_name="schedule/login.html", authentication_form=ScheduleLoginForm)
 
 
 class _LogoutView(auth_views.LogoutView):

@@ -37,6 +37,7 @@ ROLE_MIGRATIONS = [
     ("booking.migrations.0008_reception_workplace_permissions", "grant"),
     ("booking.migrations.0011_reception_series_permissions", "grant"),
     ("patients.migrations.0004_reception_patient_permissions", "grant"),
+    ("patients.migrations.0006_reception_export_permission", "grant"),
     ("discovery.migrations.0002_reception_permissions", "grant"),
     ("waitlist.migrations.0003_reception_permissions", "grant"),
 ]

@@ -1,9 +1,11 @@
 """The reception's day sheet: one location's local day, a column per practitioner."""
 
 from datetime import date, time, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -153,7 +155,9 @@ def test_the_day_links_are_a_list_without_bullets(client, receptionist, westervi
     # Django's admin styles every "ul li" with square bullets: the items themselves need the rule.
     client.force_login(receptionist)
     page = sheet_page(client, westerville, A_WEDNESDAY)
-    assert ".day-sheet-nav li { list-style: none;" in page
+    assert '<link rel="stylesheet" href="/static/clinic/admin.css">' in page
+    stylesheet = finders.find("clinic/admin.css")
+    assert ".day-sheet-nav li { list-style: none;" in Path(stylesheet).read_text()
 
 
 def test_columns_are_the_practitioners_working_there_or_booked_there_that_day(

@@ -263,3 +263,11 @@ def _in_days(days: float):
     from django.utils import timezone
 
     return (timezone.now() + timedelta(days=days)).replace(second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("query", ["service=%00", "service=dry-needling-initial&location=%00", "service=a%C3%A9"])
+def test_choices_no_link_of_ours_carries_start_the_wizard_again(client, catalogue, query):
+    """Found by tests/test_public_forms_hypothesis.py: a NUL in a choice was a 500."""
+    response = client.get(f"/book/?{query}")
+
+    assert response.status_code == 200

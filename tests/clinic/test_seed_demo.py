@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from booking.models import Appointment
 from clinic.demo import DEMO_BOOKINGS
@@ -54,13 +55,15 @@ def test_demo_practitioners_are_qualified_as_their_professions_allow(settings):
 def test_demo_logins_work_with_their_roles(settings):
     settings.DEBUG = True
     call_command("seed_demo")
-    admin = authenticate(username="admin", password="demo")
-    reception = authenticate(username="reception", password="demo")
+    # django-axes counts login attempts per request: authenticate() needs one.
+    request = RequestFactory().post("/admin/login/")
+    admin = authenticate(request, username="admin", password="demo")
+    reception = authenticate(request, username="reception", password="demo")
     assert admin.is_superuser
     assert reception.is_staff and not reception.is_superuser
     assert reception.groups.filter(name="Reception").exists()
     for practitioner in Practitioner.objects.select_related("user"):
-        assert authenticate(username=practitioner.user.username, password="demo") == practitioner.user
+        assert authenticate(request, username=practitioner.user.username, password="demo") == practitioner.user
         assert practitioner.user.groups.filter(name="Practitioner").exists()
         assert not practitioner.user.is_staff
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import PRACTITIONER_GROUP
 from tests.factories import UserFactory
+from tests.patients import privacy_scenario as scenario
 
 
 @pytest.fixture
@@ -14,3 +15,16 @@ def staff_practitioner(db):
     user = UserFactory(username="dr.staff", is_staff=True)
     user.groups.add(Group.objects.get(name=PRACTITIONER_GROUP))
     return user
+
+
+@pytest.fixture
+def person(dry_needling, westerville, open_all_week, ten_am, receptionist, booking_day, sciatica):
+    """Someone the clinic holds a lot about (tests/patients/privacy_scenario.py)."""
+    return scenario.person_with_everything(
+        service=dry_needling,
+        location=westerville,
+        start=ten_am,
+        staff=receptionist,
+        booking_day=booking_day,
+        sciatica=sciatica,
+    )

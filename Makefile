@@ -8,7 +8,7 @@ VENV := .venv
 VENV_PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test manage bench clean-data
+.PHONY: run test manage bench serve worker loadtest restore-drill clean-data
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.11+ found: set PYTHON=/path/to/python3"; exit 1; }
@@ -29,6 +29,25 @@ manage: $(INSTALLED)
 # make bench [ARGS="--duration 5"]: the JSON API under gunicorn with 8 clients (docs/PERFORMANCE.md).
 bench: $(INSTALLED)
 	$(VENV_PY) scripts/bench.py $(ARGS)
+
+# Production settings (DEBUG off), as separate processes like in production (docs/DEPLOY.md):
+#   make serve    migrate, collectstatic, gunicorn on GUNICORN_BIND (default 127.0.0.1:8080)
+#   make worker   the email worker; start it beside make serve
+# WEB_CONCURRENCY gunicorn workers (default: cores) × GUNICORN_THREADS (default 4).
+serve: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py serve
+
+worker: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py worker
+
+# make loadtest [ARGS="--duration 60 --clients 16"]: mixed load on make serve's gunicorn, then
+# integrity checks in SQL (docs/PERFORMANCE.md).
+loadtest: $(INSTALLED)
+	$(VENV_PY) scripts/loadtest.py $(ARGS)
+
+# pg_dump, pg_restore into a new database and checks, on the embedded server (docs/DEPLOY.md).
+restore-drill: $(INSTALLED)
+	$(VENV_PY) scripts/restore_drill.py $(ARGS)
 
 # Removes the embedded database's data (the demo clinic comes back on the next make run).
 clean-data:

@@ -94,6 +94,18 @@ def test_production_over_https_has_hsts_secure_cookies_and_trusts_no_proxy_heade
     assert behind_a_balancer.stdout.strip().endswith("('HTTP_X_FORWARDED_PROTO', 'https')"), behind_a_balancer.stderr
 
 
+def test_over_https_a_plain_http_health_check_is_answered_and_a_patient_redirected():
+    code = (
+        "import django; django.setup(); from django.test import Client; c = Client(HTTP_HOST='clinic.example'); "
+        "print(c.get('/healthz').status_code, c.get('/book/').status_code)"
+    )
+    # /healthz answers 503 without a reachable database and 200 with one: either way, not 301.
+    result = _start(PRODUCTION, code)
+    health, page = result.stdout.split()
+    assert health in {"200", "503"}, result.stderr
+    assert page == "301"
+
+
 def test_make_run_over_plain_http_keeps_the_policy_but_not_hsts_or_secure_cookies():
     code = (
         "from django.conf import settings as s; "

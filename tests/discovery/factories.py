@@ -1,6 +1,7 @@
 import factory
 from django.utils import timezone
 
+from booking.models import REFERENCE_ALPHABET
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from discovery.services import CallBackDetails
 
@@ -13,6 +14,9 @@ class DiscoveryCallRequestFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = "Ada Lovelace"
+    # Distinct by construction: random references from the model clash in long lists (500 rows:
+    # about 1 run in 230), and a factory has no retry as submit_call_request has.
+    reference = factory.Sequence(lambda n: "DC-" + "".join(REFERENCE_ALPHABET[(n // 31**i) % 31] for i in range(5)))
     phone = factory.Sequence(lambda n: f"+1614555{n % 10000:04d}")
     email = factory.Sequence(lambda n: f"caller{n}@example.com")
     best_time = DiscoveryCallRequest.BestTime.MORNING

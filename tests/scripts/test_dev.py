@@ -1,18 +1,11 @@
 """scripts/dev.py: what `make run` and `make test` do before Django starts."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def dev(monkeypatch, tmp_path):
-    spec = importlib.util.spec_from_file_location("dev_script", ROOT / "scripts" / "dev.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def dev(load_script, monkeypatch, tmp_path):
+    module = load_script("dev")
     monkeypatch.setattr(module, "PGDATA", tmp_path)
     return module
 

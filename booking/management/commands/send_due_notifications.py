@@ -1,5 +1,6 @@
 import logging
-import time
+import signal
+import threading
 from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args, loop: bool, interval: float, **options):
+        # SIGTERM (systemd, docker, the process manager) ends the loop after the round in hand:
+        # no email is cut off between its claim and its sending.
+        stopping = threading.Event()
+        if loop:
+            signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         try:
             while True:
                 sent = self.send_due()
@@ -46,7 +52,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"Sent {sent} email(s).")
                 if not loop:
                     return
-                time.sleep(interval)
+                if stopping.wait(interval):
+                    self.stdout.write("Email worker stopped.")
+                    return
         except KeyboardInterrupt:
             # Ctrl-C on `make run` (the whole process group gets it): stop without a traceback.
             # An email interrupted mid-send stays claimed: at most once (booking/notifications.py).

@@ -5,20 +5,22 @@ from datetime import datetime
 from django.utils import timezone
 
 from booking.availability import Slot, slot_at
+from booking.selectors import MANAGE_TOKEN
 from waitlist.models import WaitlistEntry, WaitlistOffer
 from waitlist.services import free_slots_for_wish
 
-TOKEN_MAX = 64
+# The waiting list's links are made as the manage links are (secrets.token_urlsafe, up to 64
+# characters): anything else, a NUL above all (PostgreSQL refuses it in a query), is no link.
 
 
 def entry_by_token(token: str) -> WaitlistEntry | None:
-    if not token or len(token) > TOKEN_MAX:
+    if not MANAGE_TOKEN.fullmatch(token or ""):
         return None
     return WaitlistEntry.objects.select_related("service", "location", "practitioner").filter(token=token).first()
 
 
 def offer_by_token(token: str) -> WaitlistOffer | None:
-    if not token or len(token) > TOKEN_MAX:
+    if not MANAGE_TOKEN.fullmatch(token or ""):
         return None
     return (
         WaitlistOffer.objects.select_related(

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from discovery.throttling import UNKNOWN_CLIENT, client_network
+from clinic.throttling import UNKNOWN_CLIENT, client_network
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -1,41 +1,14 @@
-"""The per-IP limit on call-back requests, shared by the public page and the JSON API.
+"""The per-client limit on call-back requests, shared by the public page and the JSON API
+(the mechanism: clinic/throttling.py)."""
 
-Counted by django-ratelimit in the shared cache (Redis in production, local memory in
-`make run` and the tests); the address is only a hashed cache key for an hour, never
-stored with the request. Only submissions that would be stored count (valid, or caught
-by the honeypot), so a person correcting typos is not locked out by their own mistakes.
-"""
-
-import ipaddress
-
-from django.conf import settings
 from django.http import HttpRequest
-from django_ratelimit.core import is_ratelimited
+
+from clinic import throttling
 
 RATE = "5/h"
 GROUP = "discovery-call-requests"
-UNKNOWN_CLIENT = "unknown"
-
-
-def client_network(group: str, request: HttpRequest) -> str:
-    """The client's address as a rate-limit key (a django-ratelimit key function, also used by
-    the waiting list): from RATELIMIT_IP_META_KEY, or REMOTE_ADDR; IPv6 by its /64, as
-    django-ratelimit's own "ip" key counts it.
-
-    django-ratelimit's "ip" key fails the request with a 500 when that value is missing (a
-    balancer that did not set its header, a WSGI server without REMOTE_ADDR) or is not one
-    address. Here a list ("client, proxy", as X-Forwarded-For carries) counts by its last entry,
-    the one the nearest proxy wrote, and anything else unreadable counts as one shared client.
-    """
-    raw = request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR") or ""
-    try:
-        address = ipaddress.ip_address(raw.rsplit(",", 1)[-1].strip())
-    except ValueError:
-        return UNKNOWN_CLIENT
-    prefix = 64 if address.version == 6 else 32
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def over_the_limit(request: HttpRequest) -> bool:
-    """Count this submission; True when this address has sent more than RATE."""
-    return is_ratelimited(request, group=GROUP, key=client_network, rate=RATE, method="POST", increment=True)
+    """Count this submission; True when this client has sent more than RATE."""
+    return throttling.over_the_limit(request, group=GROUP, rate=RATE)

@@ -10,20 +10,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from booking import selectors as booking_selectors
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.services import BookingError
 from booking.views import booking_error_context
-from discovery.throttling import client_network
+from clinic.throttling import over_the_limit
 from patients.services import current_consent
 from waitlist import selectors
 from waitlist.forms import JoinWaitlistForm
 from waitlist.models import WaitlistEntry, WaitlistOffer
 from waitlist.services import book_offered_time, join_waitlist, leave_waitlist
 
-# Counted per address in the shared cache, like call-back requests (discovery/throttling.py):
+# Counted per client in the shared cache, like call-back requests (clinic/throttling.py):
 # only valid submissions count, so correcting typos never locks a person out.
 JOIN_RATE = "10/h"
 
@@ -44,9 +43,7 @@ def join(request: HttpRequest) -> HttpResponse:
     )
     rate_limited = False
     if request.method == "POST" and form.is_valid():
-        rate_limited = is_ratelimited(
-            request, group="waitlist-joins", key=client_network, rate=JOIN_RATE, method="POST", increment=True
-        )
+        rate_limited = over_the_limit(request, group="waitlist-joins", rate=JOIN_RATE)
         if not rate_limited:
             entry = join_waitlist(wish=form.wish(), contact=form.contact())
             return redirect(reverse("waitlist:entry", args=[entry.token]) + "?joined=1")

@@ -1,11 +1,11 @@
-"""The per-address limit (discovery/throttling.py) when the client's address is missing or odd:
+"""The per-address limit (clinic/throttling.py) when the client's address is missing or odd:
 counted, never a 500. Found by the API fuzz (tests/booking/test_api_schema_fuzz.py), whose
 in-process WSGI client sends no REMOTE_ADDR."""
 
 import pytest
 from django.test import RequestFactory, override_settings
 
-from discovery.throttling import UNKNOWN_CLIENT, client_network
+from clinic.throttling import UNKNOWN_CLIENT, client_network
 from tests.discovery.test_api import payload, post
 
 pytestmark = pytest.mark.django_db

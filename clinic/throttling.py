@@ -1,0 +1,38 @@
+"""Per-client limits on public POSTs, counted by django-ratelimit in the shared cache (Redis in
+production, local memory in `make run` and the tests). The client's address is only a hashed
+cache key for the limit's period, never stored with what they sent. Callers count only
+submissions that would be stored, so a person correcting typos is not locked out by their own
+mistakes. Also the address the staff logins' lockout counts by (clinic/staff_auth.py).
+"""
+
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import is_ratelimited
+
+UNKNOWN_CLIENT = "unknown"
+
+
+def client_network(group: str, request: HttpRequest) -> str:
+    """The client's address as a rate-limit key (a django-ratelimit key function): from
+    RATELIMIT_IP_META_KEY, or REMOTE_ADDR; IPv6 by its /64, as
+    django-ratelimit's own "ip" key counts it.
+
+    django-ratelimit's "ip" key fails the request with a 500 when that value is missing (a
+    balancer that did not set its header, a WSGI server without REMOTE_ADDR) or is not one
+    address. Here a list ("client, proxy", as X-Forwarded-For carries) counts by its last entry,
+    the one the nearest proxy wrote, and anything else unreadable counts as one shared client.
+    """
+    raw = request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR") or ""
+    try:
+        address = ipaddress.ip_address(raw.rsplit(",", 1)[-1].strip())
+    except ValueError:
+        return UNKNOWN_CLIENT
+    prefix = 64 if address.version == 6 else 32
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def over_the_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
+    """Count this submission in `group`; True when this client has sent more than `rate`."""
+    return is_ratelimited(request, group=group, key=client_network, rate=rate, method="POST", increment=True)

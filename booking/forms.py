@@ -22,6 +22,16 @@ from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers, detai
 
 NAME_MAX = 80
 TEXT_MAX = 2000
+PHONE_INVALID = "Enter a valid phone number, e.g. (614) 555-0142 or +44 20 7946 0958."
+
+
+def day_field(label: str) -> forms.DateField:
+    """A day typed in the browser's date picker, or as YYYY-MM-DD without one."""
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the day as YYYY-MM-DD."},
+    )
 
 
 class PatientDetailsForm(forms.Form):
@@ -31,7 +41,7 @@ class PatientDetailsForm(forms.Form):
     phone = PhoneNumberField(
         label="Mobile phone",
         help_text="We call or text this number if something changes. Include the country code if outside the US.",
-        error_messages={"invalid": "Enter a valid phone number, e.g. (614) 555-0142 or +44 20 7946 0958."},
+        error_messages={"invalid": PHONE_INVALID},
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
@@ -211,11 +221,7 @@ class PhoneBookingStepsForm(forms.Form):
         label="Practitioner",
         error_messages={"invalid_choice": "“%(value)s” does not offer this service here. Choose from the list."},
     )
-    day = forms.DateField(
-        label="Day",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the day as YYYY-MM-DD."},
-    )
+    day = day_field("Day")
     # Carried through every step: who the booking is for, and the call-back request it answers.
     patient = forms.ModelChoiceField(
         queryset=Patient.objects.all(),

@@ -5,12 +5,11 @@ from django import forms
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
-from booking.forms import PatientDetailsForm
+from booking.forms import PHONE_INVALID, PatientDetailsForm
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
 from discovery.selectors import condition_choices
 from discovery.services import CallBackDetails
 
-PHONE_INVALID = "Enter a valid phone number, e.g. (614) 555-0142 or +44 20 7946 0958."
 CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
 
 

@@ -7,9 +7,8 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from booking import selectors as booking_selectors
 from booking.availability import bookable_practitioners
-from booking.forms import NAME_MAX
+from booking.forms import NAME_MAX, PHONE_INVALID, day_field
 from clinic.models import Location, Service
-from discovery.forms import PHONE_INVALID
 from waitlist.services import Contact, WaitlistError, Wish, check_wish, local_today
 
 TIMES_OF_DAY = [
@@ -26,16 +25,8 @@ class JoinWaitlistForm(forms.Form):
         label="With",
         error_messages={"invalid_choice": "Choose someone from the list, or anyone."},
     )
-    first_day = forms.DateField(
-        label="Earliest day",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the day as YYYY-MM-DD."},
-    )
-    last_day = forms.DateField(
-        label="Latest day",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the day as YYYY-MM-DD."},
-    )
+    first_day = day_field("Earliest day")
+    last_day = day_field("Latest day")
     times_of_day = forms.MultipleChoiceField(
         label="Which times suit you?",
         choices=TIMES_OF_DAY,

@@ -6,6 +6,8 @@ sends the session to /staff/two-factor/verify/ until a token from the app has be
 STAFF_OTP_REQUIRED=1 makes a device compulsory: a staff user without one is sent to enrol.
 """
 
+import functools
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -69,9 +71,14 @@ def remember_device_at_login(sender, request, user, **kwargs) -> None:
 
 
 def _guarded(path_info: str) -> bool:
-    # Logging in and out stays open: the second factor is asked after the password.
-    open_paths = {reverse(name) for name in ("admin:login", "admin:logout", "schedule:login", "schedule:logout")}
-    return path_info.startswith(GUARDED_PREFIXES) and path_info not in open_paths
+    return path_info.startswith(GUARDED_PREFIXES) and path_info not in _login_paths()
+
+
+@functools.cache
+def _login_paths() -> frozenset[str]:
+    """Logging in and out stays open: the second factor is asked after the password. Reversed
+    once per process, not on every admin and schedule request."""
+    return frozenset(reverse(name) for name in ("admin:login", "admin:logout", "schedule:login", "schedule:logout"))
 
 
 def _staff_user(request: HttpRequest):

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from booking import throttling
 from booking.availability import (
     AVAILABILITY_CACHE_SECONDS,
     MAX_WINDOW_DAYS,
@@ -314,6 +315,12 @@ def _appointment_by_token(manage_token: str) -> Appointment:
     return appointment
 
 
+def _count_change(request: HttpRequest, location: Location) -> None:
+    """Count a booking or change about to be made; Rejected (429) past the client's limit."""
+    if throttling.over_the_limit(request):
+        raise problem(429, "rate_limited", throttling.call_us_instead(location))
+
+
 # Views.
 
 
@@ -494,6 +501,7 @@ def appointment_create(request: HttpRequest) -> JsonResponse:
         errors |= _form_errors(screening_form, "screening", top_level=frozenset({"consent"}))
     if errors or service is None or location is None or start is None:
         raise field_errors(errors)
+    _count_change(request, location)
 
     appointment = book_appointment(
         service=service,
@@ -522,6 +530,7 @@ def appointment_detail(request: HttpRequest, manage_token: str) -> JsonResponse:
 def appointment_cancel(request: HttpRequest, manage_token: str) -> JsonResponse:
     appointment = _appointment_by_token(manage_token)
     body = json_body(request, CANCEL_REQUEST, required=False)
+    _count_change(request, appointment.location)
     cancelled = cancel_appointment(appointment=appointment, reason=body.get("reason", ""), by_patient=True)
     return JsonResponse({"status": cancelled.status})
 
@@ -536,6 +545,7 @@ def appointment_reschedule(request: HttpRequest, manage_token: str) -> JsonRespo
     start = parse_start(body["start"], zone=appointment.location.zone, now=now, errors=errors)
     if start is None:
         raise field_errors(errors)
+    _count_change(request, appointment.location)
     moved = reschedule_appointment(appointment=appointment, new_start=start, by_patient=True, now=now)
     return JsonResponse(booking_json(moved))
 

@@ -9,6 +9,7 @@ Unknown properties are ignored, so additionalProperties is left open on requests
 closed on responses (a response never carries more than is written here).
 """
 
+from booking import throttling
 from booking.forms import NAME_MAX, TEXT_MAX
 from booking.models import MANAGE_TOKEN_RE, Appointment
 from clinic.models import Service
@@ -264,6 +265,14 @@ _BAD_INPUT = _json("Invalid input: a message for each field at fault.", _ref("Fi
 _NOT_FOUND = _json("No booking has this manage token.", _problem("not_found"))
 _TOO_LARGE = _json("The request body is over 64 KiB.", _problem("too_large"))
 _NOT_JSON = _json("The request body is not sent as application/json.", _problem("unsupported_media_type"))
+_CHANGES_LIMIT = (
+    "Bookings, cancellations and moves, here and on the web pages together, are limited per client address "
+    f"({throttling.RATE}); a request refused for its fields is not counted."
+)
+_RATE_LIMITED = _json(
+    "Too many requests from this client address; the message gives the clinic's number to call.",
+    _problem("rate_limited"),
+)
 
 _MANAGE_TOKEN = {
     "name": "manage_token",
@@ -349,6 +358,7 @@ DOCUMENT = {
             "post": {
                 "operationId": "bookAppointment",
                 "summary": "Book an appointment",
+                "description": _CHANGES_LIMIT,
                 "requestBody": _body("BookingRequest", required=True),
                 "responses": {
                     "201": _json("Booked.", _ref("Booking")),
@@ -360,6 +370,7 @@ DOCUMENT = {
                         "Not bookable online: urgent symptoms, or a follow-up before any first visit.",
                         _problem("urgent_care", "initial_assessment_required"),
                     ),
+                    "429": _RATE_LIMITED,
                 },
             }
         },
@@ -376,6 +387,7 @@ DOCUMENT = {
             "post": {
                 "operationId": "cancelAppointment",
                 "summary": "Cancel, until 24 hours before the start",
+                "description": _CHANGES_LIMIT,
                 "requestBody": _body("CancelRequest", required=False),
                 "responses": {
                     "200": _json(
@@ -388,6 +400,7 @@ DOCUMENT = {
                     ),
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
+                    "429": _RATE_LIMITED,
                 },
             },
         },
@@ -396,6 +409,7 @@ DOCUMENT = {
             "post": {
                 "operationId": "rescheduleAppointment",
                 "summary": "Move to another free start with the same practitioner, until 24 hours before",
+                "description": _CHANGES_LIMIT,
                 "requestBody": _body("RescheduleRequest", required=True),
                 "responses": {
                     "200": _json("The moved booking.", _ref("Booking")),
@@ -407,6 +421,7 @@ DOCUMENT = {
                     ),
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
+                    "429": _RATE_LIMITED,
                 },
             },
         },
@@ -427,10 +442,7 @@ DOCUMENT = {
                     "400": _BAD_INPUT,
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
-                    "429": _json(
-                        "Too many requests from this address; the message gives the clinic's number to call.",
-                        _problem("rate_limited"),
-                    ),
+                    "429": _RATE_LIMITED,
                 },
             }
         },

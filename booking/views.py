@@ -5,7 +5,7 @@ choices so far (service, location, practitioner, start: no health data) in the q
 string; only the final details form is a POST.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from booking import selectors
+from booking import selectors, throttling
 from booking.availability import bookable_practitioners
 from booking.calendar import appointment_ics
 from booking.forms import FollowUpSeriesForm, PatientDetailsForm, ScreeningForm, SeriesSessionForm
@@ -130,6 +130,8 @@ def details(request: HttpRequest) -> HttpResponse:
         "needle_free_services": selectors.needle_free_services(),
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
+        if throttling.over_the_limit(request):
+            return render(request, "booking/step_details.html", {**context, "rate_limited": True}, status=429)
         try:
             appointment = book_appointment(
                 service=choice.service,
@@ -187,7 +189,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _manage_page(
-    request: HttpRequest, appointment: Appointment, *, just_booked: bool = False, series_form=None
+    request: HttpRequest, appointment: Appointment, *, just_booked: bool = False, series_form=None, status: int = 200
 ) -> HttpResponse:
     """The manage page, also the confirmation just after booking; with "Book my follow-ups"
     (`series_form`, bound when it comes back with errors) while that is offered."""
@@ -206,7 +208,7 @@ def _manage_page(
     if follow_up_service is not None:
         context["series_form"] = series_form or FollowUpSeriesForm()
         context["consent"] = current_consent()
-    return render(request, "booking/manage.html", context)
+    return render(request, "booking/manage.html", context, status=status)
 
 
 @never_cache
@@ -222,6 +224,9 @@ def follow_ups(request: HttpRequest, token: str) -> HttpResponse:
             if selectors.follow_up_service_offered(appointment) is None:  # no form to correct
                 return _follow_ups_unavailable(request, token, FOLLOW_UPS_UNAVAILABLE_MESSAGE)
             return _manage_page(request, appointment, series_form=form)
+        if throttling.over_the_limit(request):
+            form.add_error(None, throttling.call_us_instead(appointment.location))
+            return _manage_page(request, appointment, series_form=form, status=429)
         try:
             book_follow_ups(
                 appointment=appointment,
@@ -240,8 +245,15 @@ def follow_ups(request: HttpRequest, token: str) -> HttpResponse:
     series = selectors.series_of(appointment)
     if series is None:
         return redirect("booking:manage", token=token)
+    return _follow_ups_page(request, appointment, series)
+
+
+def _follow_ups_page(request: HttpRequest, appointment: Appointment, series, *, status: int = 200) -> HttpResponse:
     return render(
-        request, "booking/follow_ups.html", {"appointment": appointment, "overview": selectors.series_overview(series)}
+        request,
+        "booking/follow_ups.html",
+        {"appointment": appointment, "overview": selectors.series_overview(series)},
+        status=status,
     )
 
 
@@ -262,6 +274,9 @@ def book_follow_up_session(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Please choose one of the times shown.")
         return redirect("booking:follow_ups", token=token)
+    if throttling.over_the_limit(request):
+        messages.error(request, throttling.call_us_instead(appointment.location))
+        return _follow_ups_page(request, appointment, series, status=429)
     try:
         booked = book_series_session(
             series=series, session=form.cleaned_data["session"], start=form.cleaned_data["start"]
@@ -286,18 +301,29 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
+    reason = _clean_reason(request.POST.get("reason", ""))
     if request.method == "POST":
+        if throttling.over_the_limit(request):
+            messages.error(request, throttling.call_us_instead(appointment.location))
+            return _cancel_page(request, appointment, reason=reason, status=429)
         try:
-            cancel_appointment(
-                appointment=appointment, reason=_clean_reason(request.POST.get("reason", "")), by_patient=True
-            )
+            cancel_appointment(appointment=appointment, reason=reason, by_patient=True)
         except BookingError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, "Your appointment is cancelled. The time is free for someone else.")
         return redirect("booking:manage", token=token)
+    return _cancel_page(request, appointment)
+
+
+def _cancel_page(
+    request: HttpRequest, appointment: Appointment, *, reason: str = "", status: int = 200
+) -> HttpResponse:
     return render(
-        request, "booking/cancel.html", {"appointment": appointment, "can_change": patient_may_change(appointment)}
+        request,
+        "booking/cancel.html",
+        {"appointment": appointment, "can_change": patient_may_change(appointment), "reason": reason},
+        status=status,
     )
 
 
@@ -315,6 +341,9 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         if new_start is None:
             messages.error(request, "Please choose one of the times shown.")
             return redirect("booking:reschedule", token=token)
+        if throttling.over_the_limit(request):
+            messages.error(request, throttling.call_us_instead(appointment.location))
+            return _reschedule_page(request, appointment, chosen=new_start, status=429)
         try:
             reschedule_appointment(appointment=appointment, new_start=new_start, by_patient=True)
         except BookingError as error:
@@ -322,7 +351,12 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("booking:reschedule", token=token)
         messages.success(request, "Your appointment has been moved.")
         return redirect("booking:manage", token=token)
+    return _reschedule_page(request, appointment)
 
+
+def _reschedule_page(
+    request: HttpRequest, appointment: Appointment, *, chosen: datetime | None = None, status: int = 200
+) -> HttpResponse:
     first_day = _first_day(request.GET.get("from"), appointment.location)
     can_change = patient_may_change(appointment)
     days = (
@@ -344,6 +378,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             "appointment": appointment,
             "can_change": can_change,
             "days": days,
+            "chosen": chosen,
             **_week_navigation(first_day, appointment.location),
         },
+        status=status,
     )

@@ -7,13 +7,14 @@ misconfigured server never starts half-working.
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 import django
+
+from clinic import logging as log_hygiene
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -239,11 +240,21 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 # production needs REDIS_URL, unless CACHE_LOCAL_MEMORY=1 says this is one process
 # (as `make run` and the tests are).
 REDIS_URL = env_str("REDIS_URL", default=None)
+# When Redis is down or slow the site keeps booking: a failed cache read is a miss (availability
+# is computed afresh), a failed write is skipped, and the rate limits let requests through
+# (RATELIMIT_FAIL_OPEN) rather than refuse every booking; staff logins' lockout is in the
+# database. Each failure is logged (django_redis), and /healthz says "cache unavailable".
+REDIS_CACHE = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+RATELIMIT_FAIL_OPEN = True
 CACHE_LOCAL_MEMORY = env_bool("CACHE_LOCAL_MEMORY", default=DEBUG)
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
         _fail("REDIS_URL", "must be a redis://, rediss:// or unix:// URL (it is not echoed: it may hold a password).")
-    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": REDIS_CACHE | {"LOCATION": REDIS_URL}}
 elif CACHE_LOCAL_MEMORY:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # django-ratelimit refuses a per-process cache; with one process it counts correctly.
@@ -358,42 +369,18 @@ if not DEBUG and _site.scheme == "https":
     SECURE_HSTS_PRELOAD = True
 
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); plain is for people.
-# Both go through the token-redacting filter. Django attaches the request to its log records
-# as `request` (and runserver its `server_time`); the JSON formatter would print every such
-# extra, and a request prints as its path, token included, so those two are left out.
+# Both go through the token-redacting filter (clinic/logging.py; gunicorn's own lines too).
 LOG_FORMAT = env_str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in {"plain", "json"}:
     _fail("LOG_FORMAT", f"must be plain or json; got {LOG_FORMAT!r}.")
 
 
-def _json_log_formatter(**options):
-    from pythonjsonlogger.core import RESERVED_ATTRS
-    from pythonjsonlogger.json import JsonFormatter
-
-    return JsonFormatter(reserved_attrs=[*RESERVED_ATTRS, "request", "server_time"], **options)
-
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": _json_log_formatter,
-            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": True,  # ISO 8601 in UTC
-        },
-    },
-    "filters": {"redact_tokens": {"()": "clinic.logging.RedactBookingTokens"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": sys.stderr,
-            "formatter": LOG_FORMAT,
-            "filters": ["redact_tokens"],
-        }
-    },
+    "formatters": log_hygiene.FORMATTERS,
+    "filters": log_hygiene.FILTERS,
+    "handlers": {"console": log_hygiene.console_handler(LOG_FORMAT)},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
     # Django's request and dev-server loggers print paths: through the same redacting handler.
     "loggers": {

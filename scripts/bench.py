@@ -1,10 +1,10 @@
 """`make bench`: the JSON API under gunicorn, against a freshly seeded database.
 
-    python scripts/bench.py [--duration 10] [--clients 8] [--workers 2] [--threads 4] [--hot-slots 5]
+    python scripts/bench.py [--duration 10] [--clients 8] [--workers 2] [--threads 4] [--hot-slots 5] [--database NAME]
 
 1. The database: DATABASE_URL's server if set, else the embedded PostgreSQL of
-   scripts/dev.py. Either way a separate database, clinic_bench, dropped and created
-   again on every run so runs are comparable.
+   scripts/dev.py. Either way a separate database, clinic_bench (or --database), dropped and
+   created again on every run so runs are comparable.
 2. Migrations, the demo clinic, and ~60 % of the weekday working time of the next 30
    days booked (bulk rows with a fixed random seed; the exclusion constraint still applies).
 3. gunicorn on 127.0.0.1:<free port> with production settings and persistent database
@@ -22,6 +22,8 @@ Only loopback traffic: the database is on a unix socket (or DATABASE_URL), the s
 
 import argparse
 import http.client
+import ipaddress
+import itertools
 import json
 import logging
 import math
@@ -40,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import dev  # scripts/dev.py: the embedded PostgreSQL, DATABASE_URL and manage.py
 
@@ -67,33 +69,6 @@ Request = tuple[str, str, dict | None]  # method, path, JSON body
 # The database.
 
 
-def bench_database_url() -> str:
-    """DATABASE_URL's server or the embedded one, with clinic_bench dropped and created afresh."""
-    import dj_database_url
-    import psycopg2
-
-    base = dev.database_url()
-    params = dj_database_url.parse(base)
-    maintenance = params["NAME"] if params["NAME"] != BENCH_DATABASE else "postgres"
-    connect = {
-        "dbname": maintenance,
-        "user": params.get("USER"),
-        "password": params.get("PASSWORD"),
-        "host": params.get("HOST"),
-        "port": params.get("PORT"),
-        **params.get("OPTIONS", {}),
-    }
-    connection = psycopg2.connect(**{key: value for key, value in connect.items() if value not in (None, "")})
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            cursor.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    finally:
-        connection.close()
-    return urlunsplit(urlsplit(base)._replace(path=f"/{BENCH_DATABASE}"))
-
-
 def production_env(database_url: str, port: int) -> dict[str, str]:
     """Production settings (DEBUG off) for this machine's loopback, with throwaway secrets."""
     return {
@@ -111,6 +86,8 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "CACHE_LOCAL_MEMORY": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",  # no mail leaves the machine
         "DB_CONN_MAX_AGE": "600",  # persistent connections, one per gunicorn thread
+        # As behind a load balancer: the client's address is the X-Real-IP each request carries.
+        "RATELIMIT_IP_META_KEY": "HTTP_X_REAL_IP",
         "PYTHONWARNINGS": "ignore",  # whitenoise: no collected static files, none are served here
     }
 
@@ -132,17 +109,20 @@ def round_up(delta: timedelta, step: timedelta) -> timedelta:
 def seed_bookings(rng: random.Random) -> str:
     """~60 % of each practitioner's weekday working time of the next 30 days, as bulk rows.
 
-    Walking each working range on the slot grid: book a random qualified service, or leave
-    one step free, at random but more likely to book while the practitioner's booked share
-    so far is under BOOKED_SHARE. Bookings start on the grid and never overlap (the exclusion
-    constraint would refuse them), nor does a patient's. One in ten also has a cancelled booking
-    at the same time.
+    Walking each working range on the slot grid: book a random service the practitioner may
+    be booked for there (bookable_practitioners: no treatments at the by-phone location), or
+    leave one step free, at random but more likely to book while the practitioner's booked share
+    so far is under BOOKED_SHARE. Bookings start on the grid and never overlap, buffers included,
+    also across a practitioner's ranges of one day (08:30 phone calls, then visits from 09:00)
+    and with the demo's own bookings: the exclusion constraint would refuse them; nor does a
+    patient's. One in ten also has a
+    cancelled booking at the same time.
     """
     from django.conf import settings
     from django.db import transaction
     from django.utils import timezone
 
-    from booking.availability import local_instant
+    from booking.availability import bookable_practitioners, local_instant
     from booking.models import Appointment, WorkingHours
     from clinic.models import Practitioner, Service
     from patients.models import ConsentText, Patient, Screening
@@ -178,6 +158,17 @@ def seed_bookings(rng: random.Random) -> str:
         services = list(Service.objects.active().filter(qualifications__practitioner=practitioner).order_by("pk"))
         own_working = own_booked = timedelta()
         hours = list(WorkingHours.objects.filter(practitioner=practitioner).select_related("location"))
+        services_at = {
+            row.location.pk: [
+                service
+                for service in services
+                if bookable_practitioners(service=service, location=row.location, practitioner=practitioner).exists()
+            ]
+            for row in hours
+        }
+        # What the practitioner is busy with, buffers included: (start, blocked_until), from the
+        # demo's own bookings on.
+        busy = list(Appointment.objects.filter(practitioner=practitioner).values_list("start", "blocked_until"))
         for offset in range(1, BOOKED_DAYS + 1):
             for row in hours:
                 zone = row.location.zone
@@ -187,14 +178,17 @@ def seed_bookings(rng: random.Random) -> str:
                 cursor = local_instant(day, row.start_time, zone)
                 range_end = local_instant(day, row.end_time, zone)
                 range_start = cursor
-                while cursor + step <= range_end:
-                    service = rng.choice(services)
+                offered = services_at[row.location.pk]
+                while offered and cursor + step <= range_end:
+                    service = rng.choice(offered)
                     duration = timedelta(minutes=service.duration_minutes)
                     buffer = timedelta(minutes=service.buffer_after_minutes)
                     behind = own_booked < BOOKED_SHARE * (own_working + (cursor - range_start))
-                    if rng.random() >= (0.6 if behind else 0.15) or cursor + duration > range_end:
+                    clash = any(cursor < end and start < cursor + duration + buffer for start, end in busy)
+                    if clash or rng.random() >= (0.6 if behind else 0.15) or cursor + duration > range_end:
                         cursor += step
                         continue
+                    busy.append((cursor, cursor + duration + buffer))
                     booking = {
                         "practitioner": practitioner,
                         "location": row.location,
@@ -404,7 +398,13 @@ def stop(server: subprocess.Popen) -> None:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection; reopened only if the server closes it."""
+    """One keep-alive HTTP/1.1 connection; reopened only if the server closes it.
+
+    Every request is another patient from their own address (X-Real-IP, as a load balancer
+    passes it on): the per-client booking limit (30 an hour) is a limit on one person, and the
+    booking phases play thousands."""
+
+    addresses = itertools.count(int(ipaddress.IPv4Address("10.0.0.1")))
 
     def __init__(self, port: int):
         self.port = port
@@ -416,7 +416,9 @@ class Connection:
             self.http = http.client.HTTPConnection(HOST, self.port, timeout=60)
             self.opened += 1
         body = None if payload is None else json.dumps(payload).encode()
-        headers = {} if payload is None else {"Content-Type": "application/json"}
+        headers = {"X-Real-IP": str(ipaddress.IPv4Address(next(self.addresses)))}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         try:
             self.http.request(method, path, body=body, headers=headers)
             response = self.http.getresponse()
@@ -822,15 +824,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2: 2 cores)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--hot-slots", type=int, default=5, help="slots the race clients fight over (default 5)")
+    parser.add_argument("--database", default=BENCH_DATABASE, help=f"database name (default {BENCH_DATABASE})")
     args = parser.parse_args(argv)
     rng = random.Random(SEED)
     run = secrets.token_hex(3)
     started = time.monotonic()
 
-    database_url = bench_database_url()
+    database_url = dev.scratch_database(args.database, base_url=dev.database_url())
     port = free_port()
     env = production_env(database_url, port)
-    print(f"Database {BENCH_DATABASE} created afresh; migrating and seeding the demo clinic ...", flush=True)
+    print(f"Database {args.database} created afresh; migrating and seeding the demo clinic ...", flush=True)
     dev.manage("migrate", "--no-input", "--verbosity=0", env=env)
     dev.manage("seed_demo", env={**env, "DEBUG": "1"})  # the demo logins are refused outside DEBUG
     setup_django(env)

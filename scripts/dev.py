@@ -259,6 +259,7 @@ def gunicorn_command(*, bind: str, workers: int, threads: int) -> list[str]:
         "--worker-class=gthread",
         f"--threads={threads}",
         "--no-control-socket",  # gunicorn 27's default control socket is shared per user: not ours to take
+        "--config=python:clinic.gunicorn_config",  # its own log lines in LOG_FORMAT
     ]
 
 

@@ -237,6 +237,7 @@ def bookable_starts() -> st.SearchStrategy[str]:
 def test_the_details_form_refuses_bad_details_keeping_what_was_typed(
     browser, catalogue, open_all_week, start, practitioner, details
 ):
+    cache.clear()  # bookings count against the per-address limit, tested in tests/booking/test_rate_limits.py
     choice = {"service": "dry-needling-initial", "location": "westerville", "practitioner": practitioner}
     assert_answered(browser.get("/book/details/", {**choice, "start": start}), start)
     response = browser.post("/book/details/", {**choice, "start": start, **details})
@@ -356,6 +357,7 @@ def bookings(catalogue, open_all_week, booking_day, dry_needling, westerville, p
 @given(reason=text, start=odd_instants(), week=odd_dates())
 @fuzz
 def test_the_manage_pages_answer_any_reason_or_time(browser, bookings, reason, start, week):
+    cache.clear()  # as for bookings: moves and cancellations count against the per-address limit
     token = bookings.fresh().manage_token
     for response, what in [
         (browser.get(f"/appointments/{token}/reschedule/", {"from": week}), week),

@@ -4,6 +4,7 @@ Thin: look up by the link's token, validate, call waitlist.services, render. Lin
 name, email or health detail: only the wizard's choices, or an unguessable token.
 """
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking import selectors as booking_selectors
+from booking import throttling as booking_throttling
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.services import BookingError
 from booking.views import booking_error_context
@@ -72,7 +74,10 @@ def _entry_or_404(token: str) -> WaitlistEntry:
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def entry(request: HttpRequest, token: str) -> HttpResponse:
-    place = _entry_or_404(token)
+    return _entry_page(request, _entry_or_404(token))
+
+
+def _entry_page(request: HttpRequest, place: WaitlistEntry, *, status: int = 200) -> HttpResponse:
     return render(
         request,
         "waitlist/entry.html",
@@ -82,13 +87,18 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
             "free_times": selectors.free_times_for(place),
             "choice": _wish_choice(place),
         },
+        status=status,
     )
 
 
 @never_cache
 @require_POST
 def leave(request: HttpRequest, token: str) -> HttpResponse:
-    leave_waitlist(entry=_entry_or_404(token))
+    place = _entry_or_404(token)
+    if booking_throttling.over_the_limit(request):
+        messages.error(request, booking_throttling.call_us_instead(place.location))
+        return _entry_page(request, place, status=429)
+    leave_waitlist(entry=place)
     return redirect("waitlist:entry", token=token)
 
 
@@ -134,6 +144,8 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         "needle_free_services": booking_selectors.needle_free_services(),
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
+        if booking_throttling.over_the_limit(request):
+            return render(request, "booking/step_details.html", {**context, "rate_limited": True}, status=429)
         try:
             appointment = book_offered_time(
                 offer=offered,

@@ -1,15 +1,9 @@
 """scripts/loadtest.py: how a 409 is judged, and a short run end to end."""
 
-import os
-import secrets
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 TEN = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
@@ -59,22 +53,9 @@ def test_a_change_stamped_just_before_the_request_still_counts_as_not_yet_commit
     assert loadtest.taken_then(refusal(loadtest, sent=sent), [cancelled_in_flight], own_id=None)
 
 
-def test_a_short_run_passes_its_checks(load_script):
+def test_a_short_run_passes_its_checks(run_on_own_database):
     """5 s, 4 clients, against make serve's gunicorn and worker on a database of its own."""
-    dev = load_script("dev")
-    base_url = dev.database_url()
-    name = f"{dev.database_name(base_url)}_loadtest_{secrets.token_hex(3)}"
-    try:
-        run = subprocess.run(
-            [sys.executable, "scripts/loadtest.py", "--duration", "5", "--clients", "4", "--database", name],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": base_url},
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    finally:
-        dev.drop_database(dev.with_database(base_url, name), base_url=base_url)
+    run = run_on_own_database("loadtest", ["--duration", "5", "--clients", "4"], timeout=180)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     checks = [line for line in run.stdout.splitlines() if line.startswith(("ok ", "FAILED"))]
     assert len(checks) == 10 and all(line.startswith("ok ") for line in checks), checks

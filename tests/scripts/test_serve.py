@@ -1,6 +1,13 @@
 """scripts/dev.py serve and worker: production settings, and only a try-out fills them in."""
 
+import http.client
+import json
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -68,3 +75,73 @@ def test_gunicorn_runs_gthread_workers_and_no_access_log(dev):
     assert command[1:4] == ["-m", "gunicorn", "clinic.wsgi:application"]
     assert {"--bind=127.0.0.1:8093", "--workers=2", "--threads=4", "--worker-class=gthread"} <= set(command)
     assert not any("access" in argument for argument in command)
+
+
+@pytest.mark.django_db
+def test_with_log_format_json_every_line_of_gunicorn_and_django_is_json(dev, tmp_path):
+    """gunicorn's own lines (starting, booting workers, shutting down) as well as Django's, and
+    the private link in a 404 redacted."""
+    from django.db import connection
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": dev.with_database(dev.database_url(), connection.settings_dict["NAME"]),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "DEFAULT_FROM_EMAIL": "clinic@localhost",
+        "CLINIC_EMAIL": "reception@localhost",
+        "CACHE_LOCAL_MEMORY": "1",
+        "LOG_FORMAT": "json",
+        "PYTHONWARNINGS": "ignore",  # whitenoise: no collected static files here (so: no pages, the API)
+    }
+    token = secrets.token_urlsafe(32)
+    with (tmp_path / "stderr").open("w+") as stderr:
+        server = subprocess.Popen(
+            dev.gunicorn_command(bind=f"127.0.0.1:{port}", workers=1, threads=2),
+            cwd=dev.ROOT,
+            env=env,
+            stdout=stderr,
+            stderr=stderr,
+        )
+        try:
+            assert wait_for(port, "/healthz") == 200
+            assert wait_for(port, f"/api/v1/appointments/{token}") == 404
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        stderr.seek(0)
+        lines = [line for line in stderr.read().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    messages = [(record["logger"], record["message"]) for record in records]
+    gunicorn = [message for logger, message in messages if logger == "gunicorn.error"]
+    assert any(message.startswith("Starting gunicorn") for message in gunicorn), messages
+    assert any(message.startswith("Booting worker") for message in gunicorn), messages
+    assert any(message.startswith("Shutting down") for message in gunicorn), messages
+    assert ("django.request", "Not Found: /api/v1/appointments/[token]") in messages
+    assert token not in "\n".join(lines)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, path: str, timeout: float = 30) -> int:
+    """The status of GET path, once the server answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", path)
+            return connection.getresponse().status
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+        finally:
+            connection.close()

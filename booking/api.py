@@ -318,7 +318,7 @@ def _appointment_by_token(manage_token: str) -> Appointment:
 def _count_change(request: HttpRequest, location: Location) -> None:
     """Count a booking or change about to be made; Rejected (429) past the client's limit."""
     if throttling.over_the_limit(request):
-        raise problem(429, "rate_limited", throttling.call_us_instead(location))
+        raise problem(429, "rate_limited", throttling.Refusal(location).in_words)
 
 
 # Views.

@@ -2,12 +2,15 @@
 
 Booking (the wizard, the JSON API, a waiting-list offer, follow-ups and their other times),
 cancelling, moving and leaving the waiting list all count in one group, from the pages and the
-API alike, so switching between them gains nothing. Each is counted just before it would
-change the database: a form with mistakes, or a link that is no link, costs nothing.
+API alike, so switching between them gains nothing. A request counts once it is valid and
+about to be carried out (also if the booking then refuses it, say for a time just taken): a
+form with mistakes, or a link that is no link, costs nothing.
 
 A person books, moves or cancels a few times; 30 an hour leaves room for a family, or a
 clinic's front-desk tablet, on one connection, and stops a script filling the diary.
 """
+
+from dataclasses import dataclass
 
 from django.http import HttpRequest
 
@@ -23,9 +26,16 @@ def over_the_limit(request: HttpRequest) -> bool:
     return throttling.over_the_limit(request, group=GROUP, rate=RATE)
 
 
-def call_us_instead(location: Location) -> str:
-    """What a refused page or API answer says (the pages also link the number)."""
-    return (
-        "We have had many requests from this connection in the last hour, so we cannot take another one "
-        f"online right now. Please call {location.name} on {location.phone.as_national}, or try again later."
-    )
+@dataclass(frozen=True)
+class Refusal:
+    """A request refused by a limit, and the location to call instead. A page puts it in its
+    context as `refusal` (base.html shows it, with the number as a link); the API sends
+    `in_words`."""
+
+    location: Location
+    message: str = throttling.REFUSED
+
+    @property
+    def in_words(self) -> str:
+        phone = self.location.phone.as_national
+        return f"{self.message} Please call {self.location.name} on {phone}, or try again later."

@@ -131,7 +131,8 @@ def details(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
         if throttling.over_the_limit(request):
-            return render(request, "booking/step_details.html", {**context, "rate_limited": True}, status=429)
+            context["refusal"] = throttling.Refusal(choice.location)
+            return render(request, "booking/step_details.html", context, status=429)
         try:
             appointment = book_appointment(
                 service=choice.service,
@@ -189,7 +190,12 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _manage_page(
-    request: HttpRequest, appointment: Appointment, *, just_booked: bool = False, series_form=None, status: int = 200
+    request: HttpRequest,
+    appointment: Appointment,
+    *,
+    just_booked: bool = False,
+    series_form=None,
+    refusal: throttling.Refusal | None = None,
 ) -> HttpResponse:
     """The manage page, also the confirmation just after booking; with "Book my follow-ups"
     (`series_form`, bound when it comes back with errors) while that is offered."""
@@ -204,11 +210,12 @@ def _manage_page(
         "window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
         "has_series": has_series,
         "follow_up_service": follow_up_service,
+        "refusal": refusal,
     }
     if follow_up_service is not None:
         context["series_form"] = series_form or FollowUpSeriesForm()
         context["consent"] = current_consent()
-    return render(request, "booking/manage.html", context, status=status)
+    return render(request, "booking/manage.html", context, status=429 if refusal else 200)
 
 
 @never_cache
@@ -225,8 +232,9 @@ def follow_ups(request: HttpRequest, token: str) -> HttpResponse:
                 return _follow_ups_unavailable(request, token, FOLLOW_UPS_UNAVAILABLE_MESSAGE)
             return _manage_page(request, appointment, series_form=form)
         if throttling.over_the_limit(request):
-            form.add_error(None, throttling.call_us_instead(appointment.location))
-            return _manage_page(request, appointment, series_form=form, status=429)
+            return _manage_page(
+                request, appointment, series_form=form, refusal=throttling.Refusal(appointment.location)
+            )
         try:
             book_follow_ups(
                 appointment=appointment,
@@ -248,12 +256,14 @@ def follow_ups(request: HttpRequest, token: str) -> HttpResponse:
     return _follow_ups_page(request, appointment, series)
 
 
-def _follow_ups_page(request: HttpRequest, appointment: Appointment, series, *, status: int = 200) -> HttpResponse:
+def _follow_ups_page(
+    request: HttpRequest, appointment: Appointment, series, *, refusal: throttling.Refusal | None = None
+) -> HttpResponse:
     return render(
         request,
         "booking/follow_ups.html",
-        {"appointment": appointment, "overview": selectors.series_overview(series)},
-        status=status,
+        {"appointment": appointment, "overview": selectors.series_overview(series), "refusal": refusal},
+        status=429 if refusal else 200,
     )
 
 
@@ -275,8 +285,7 @@ def book_follow_up_session(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, "Please choose one of the times shown.")
         return redirect("booking:follow_ups", token=token)
     if throttling.over_the_limit(request):
-        messages.error(request, throttling.call_us_instead(appointment.location))
-        return _follow_ups_page(request, appointment, series, status=429)
+        return _follow_ups_page(request, appointment, series, refusal=throttling.Refusal(appointment.location))
     try:
         booked = book_series_session(
             series=series, session=form.cleaned_data["session"], start=form.cleaned_data["start"]
@@ -304,8 +313,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     reason = _clean_reason(request.POST.get("reason", ""))
     if request.method == "POST":
         if throttling.over_the_limit(request):
-            messages.error(request, throttling.call_us_instead(appointment.location))
-            return _cancel_page(request, appointment, reason=reason, status=429)
+            return _cancel_page(request, appointment, reason=reason, refusal=throttling.Refusal(appointment.location))
         try:
             cancel_appointment(appointment=appointment, reason=reason, by_patient=True)
         except BookingError as error:
@@ -317,13 +325,18 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _cancel_page(
-    request: HttpRequest, appointment: Appointment, *, reason: str = "", status: int = 200
+    request: HttpRequest, appointment: Appointment, *, reason: str = "", refusal: throttling.Refusal | None = None
 ) -> HttpResponse:
     return render(
         request,
         "booking/cancel.html",
-        {"appointment": appointment, "can_change": patient_may_change(appointment), "reason": reason},
-        status=status,
+        {
+            "appointment": appointment,
+            "can_change": patient_may_change(appointment),
+            "reason": reason,
+            "refusal": refusal,
+        },
+        status=429 if refusal else 200,
     )
 
 
@@ -342,8 +355,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, "Please choose one of the times shown.")
             return redirect("booking:reschedule", token=token)
         if throttling.over_the_limit(request):
-            messages.error(request, throttling.call_us_instead(appointment.location))
-            return _reschedule_page(request, appointment, chosen=new_start, status=429)
+            refusal = throttling.Refusal(appointment.location)
+            return _reschedule_page(request, appointment, chosen=new_start, refusal=refusal)
         try:
             reschedule_appointment(appointment=appointment, new_start=new_start, by_patient=True)
         except BookingError as error:
@@ -355,7 +368,11 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _reschedule_page(
-    request: HttpRequest, appointment: Appointment, *, chosen: datetime | None = None, status: int = 200
+    request: HttpRequest,
+    appointment: Appointment,
+    *,
+    chosen: datetime | None = None,
+    refusal: throttling.Refusal | None = None,
 ) -> HttpResponse:
     first_day = _first_day(request.GET.get("from"), appointment.location)
     can_change = patient_may_change(appointment)
@@ -379,7 +396,8 @@ def _reschedule_page(
             "can_change": can_change,
             "days": days,
             "chosen": chosen,
+            "refusal": refusal,
             **_week_navigation(first_day, appointment.location),
         },
-        status=status,
+        status=429 if refusal else 200,
     )

@@ -5,6 +5,9 @@ Only logging: gunicorn's own lines in LOG_FORMAT, as Django's are (plain by defa
 
 import os
 
-from clinic.logging import gunicorn_log_config
+from clinic.logging import FORMATTERS, gunicorn_log_config
 
-logconfig_dict = gunicorn_log_config(os.environ.get("LOG_FORMAT", "plain"))
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in FORMATTERS:
+    raise SystemExit(f"Configuration error: LOG_FORMAT must be plain or json; got {LOG_FORMAT!r}.")
+logconfig_dict = gunicorn_log_config(LOG_FORMAT)

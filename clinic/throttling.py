@@ -6,12 +6,19 @@ mistakes. Also the address the staff logins' lockout counts by (clinic/staff_aut
 """
 
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
 
 UNKNOWN_CLIENT = "unknown"
+# What every refusal starts with, on the pages and in the API; then whom to call.
+REFUSED = (
+    "We have had many requests from this connection in the last hour, so we cannot take another one online right now."
+)
+
+logger = logging.getLogger(__name__)
 
 
 def client_network(group: str, request: HttpRequest) -> str:
@@ -22,7 +29,7 @@ def client_network(group: str, request: HttpRequest) -> str:
     django-ratelimit's "ip" key fails the request with a 500 when that value is missing (a
     balancer that did not set its header, a WSGI server without REMOTE_ADDR) or is not one
     address. Here a list ("client, proxy", as X-Forwarded-For carries) counts by its last entry,
-    the one the nearest proxy wrote, and anything else unreadable counts as one shared client.
+    the one the nearest proxy wrote, and anything else unreadable is UNKNOWN_CLIENT.
     """
     raw = request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR") or ""
     try:
@@ -34,5 +41,18 @@ def client_network(group: str, request: HttpRequest) -> str:
 
 
 def over_the_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
-    """Count this submission in `group`; True when this client has sent more than `rate`."""
+    """Count this submission in `group`; True when this client has sent more than `rate`.
+
+    A client whose address is unknown is let through, with a warning: behind a load balancer
+    that is a missing or misnamed RATELIMIT_IP_META_KEY header, and counting every patient as
+    one client would refuse them all after a handful of bookings.
+    """
+    if client_network(group, request) == UNKNOWN_CLIENT:
+        logger.warning(
+            "Rate limit %s not applied: no client address in %s. Behind a load balancer, set "
+            "RATELIMIT_IP_META_KEY to the header it sets (docs/DEPLOY.md).",
+            group,
+            settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR",
+        )
+        return False
     return is_ratelimited(request, group=group, key=client_network, rate=rate, method="POST", increment=True)

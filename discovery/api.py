@@ -16,6 +16,7 @@ number to call instead.
 from django.http import HttpRequest, JsonResponse
 
 from booking.openapi import DISCOVERY_CALL_REQUEST
+from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackForm
 from discovery.services import submit_call_request
@@ -37,5 +38,4 @@ def discovery_call_create(request: HttpRequest) -> JsonResponse:
 
 def _call_us_instead() -> str:
     numbers = " or ".join(location.phone.as_national for location in selectors.clinic_phones())
-    message = "We have had several requests from this connection in the last hour, so we cannot take another one now."
-    return f"{message} Please call us on {numbers}." if numbers else f"{message} Please try again later."
+    return f"{REFUSED} Please call us on {numbers}." if numbers else f"{REFUSED} Please try again later."

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackPageForm
 from discovery.models import DiscoveryCallRequest, new_reference
@@ -54,7 +55,7 @@ def _form_page(request: HttpRequest, form: CallBackPageForm, *, rate_limited: bo
     context = {
         "form": form,
         "phone_booking": selectors.phone_booking(),
-        "rate_limited": rate_limited,
+        "rate_limited": REFUSED if rate_limited else "",  # the page lists every location's number
         "clinic_phones": selectors.clinic_phones() if rate_limited else [],
     }
     return render(request, "discovery/request.html", context, status=429 if rate_limited else 200)

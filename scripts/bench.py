@@ -374,7 +374,8 @@ def wait_until_healthy(server: subprocess.Popen, port: int, log_path: Path, time
             raise SystemExit(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
         probe = Connection(port)
         try:
-            if probe.request("GET", "/healthz") == (200, b"ok"):
+            status, body = probe.request("GET", "/healthz")
+            if status == 200 and body.startswith(b"ok"):  # "ok; cache unavailable" still serves
                 return
         except (OSError, http.client.HTTPException):
             pass

@@ -126,6 +126,8 @@ def _maintenance_connection(base_url: str):
 
 def scratch_database(name: str, *, base_url: str) -> str:
     """`name` on base_url's server, dropped (WITH FORCE) and created empty; its URL."""
+    if name == database_name(base_url):
+        raise SystemExit(f"Refusing to drop and recreate {name}: it is the database DATABASE_URL names.")
     connection = _maintenance_connection(base_url)
     try:
         with connection.cursor() as cursor:

@@ -4,7 +4,6 @@ Thin: look up by the link's token, validate, call waitlist.services, render. Lin
 name, email or health detail: only the wizard's choices, or an unguessable token.
 """
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,7 +54,7 @@ def join(request: HttpRequest) -> HttpResponse:
         {
             "choice": choice,
             "form": form,
-            "rate_limited": rate_limited,
+            "refusal": booking_throttling.Refusal(choice.location) if rate_limited else None,
             "back_query": booking_selectors.Choice(
                 service=choice.service, location=choice.location, practitioner_chosen=False
             ).query,
@@ -77,7 +76,9 @@ def entry(request: HttpRequest, token: str) -> HttpResponse:
     return _entry_page(request, _entry_or_404(token))
 
 
-def _entry_page(request: HttpRequest, place: WaitlistEntry, *, status: int = 200) -> HttpResponse:
+def _entry_page(
+    request: HttpRequest, place: WaitlistEntry, *, refusal: booking_throttling.Refusal | None = None
+) -> HttpResponse:
     return render(
         request,
         "waitlist/entry.html",
@@ -86,8 +87,9 @@ def _entry_page(request: HttpRequest, place: WaitlistEntry, *, status: int = 200
             "just_joined": request.GET.get("joined") == "1",
             "free_times": selectors.free_times_for(place),
             "choice": _wish_choice(place),
+            "refusal": refusal,
         },
-        status=status,
+        status=429 if refusal else 200,
     )
 
 
@@ -96,8 +98,7 @@ def _entry_page(request: HttpRequest, place: WaitlistEntry, *, status: int = 200
 def leave(request: HttpRequest, token: str) -> HttpResponse:
     place = _entry_or_404(token)
     if booking_throttling.over_the_limit(request):
-        messages.error(request, booking_throttling.call_us_instead(place.location))
-        return _entry_page(request, place, status=429)
+        return _entry_page(request, place, refusal=booking_throttling.Refusal(place.location))
     leave_waitlist(entry=place)
     return redirect("waitlist:entry", token=token)
 
@@ -145,7 +146,8 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
         if booking_throttling.over_the_limit(request):
-            return render(request, "booking/step_details.html", {**context, "rate_limited": True}, status=429)
+            context["refusal"] = booking_throttling.Refusal(offered.location)
+            return render(request, "booking/step_details.html", context, status=429)
         try:
             appointment = book_offered_time(
                 offer=offered,

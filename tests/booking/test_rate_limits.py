@@ -19,6 +19,7 @@ from django.urls import reverse
 from booking import throttling
 from booking.models import Appointment, TreatmentSeries
 from booking.services import cancel_appointment
+from clinic.throttling import REFUSED
 from tests.booking.test_api import API, booking_payload, local_iso
 from tests.booking.test_series import book_weekly, week
 from tests.booking.test_wizard import DETAILS
@@ -220,9 +221,13 @@ def test_past_the_limit_nothing_changes_and_the_answer_is_429(name, client, requ
     assert refused.status_code == 429, refused
     assert not change.done()
     text = refused.content.decode()
-    assert "Westerville" in text and "(614) 555-0142" in text  # whom to call instead
     if name.startswith("api:"):
-        assert refused.json()["code"] == "rate_limited"
+        answer = refused.json()
+        assert answer["code"] == "rate_limited"
+        assert answer["message"] == f"{REFUSED} Please call Westerville on (614) 555-0142, or try again later."
+    else:
+        assert REFUSED in text and 'id="rate-limited"' in text
+        assert 'Please call Westerville:\n  <a class="alert-link" href="tel:+16145550142">(614) 555-0142</a>' in text
     assert change.kept in text
     # Another connection is not affected.
     accepted = change.send(ELSEWHERE)

@@ -21,3 +21,9 @@ def test_a_readable_handle_list_is_kept(dev, tmp_path):
     (tmp_path / ".handle_pids.json").write_text("[123]")
     dev._forget_unreadable_handle_list()
     assert (tmp_path / ".handle_pids.json").read_text() == "[123]"
+
+
+def test_a_scratch_database_is_never_the_one_database_url_names(dev):
+    """make bench and make loadtest drop and recreate their --database: never the real one."""
+    with pytest.raises(SystemExit, match="Refusing to drop and recreate clinic: it is the database DATABASE_URL names"):
+        dev.scratch_database("clinic", base_url="postgres://clinic@db.internal:5432/clinic")

@@ -9,6 +9,8 @@ The tokens in private links are credentials and must not reach logs:
 
 import logging
 import re
+import threading
+import time
 
 TOKEN_IN_PATH = re.compile(r"(/appointments/|/schedule/feed/|/waitlist/(?:offers/)?)[A-Za-z0-9_\-]{20,}")
 
@@ -19,6 +21,34 @@ class RedactBookingTokens(logging.Filter):
         redacted = TOKEN_IN_PATH.sub(r"\1[token]", message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        return True
+
+
+class OncePerMinute(logging.Filter):
+    """Pass a logger's first record of each message per minute (per process); the next one passed
+    says how many were held back. django-redis logs a traceback for every failed cache command:
+    while Redis is down that is several per request, and one a minute says as much. Keyed by the
+    message before formatting, so for loggers with fixed messages it holds a few entries."""
+
+    SECONDS = 60
+
+    def __init__(self, name: str = "", clock=time.monotonic):
+        super().__init__(name)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[float, int]] = {}  # message -> (when passed, held back since)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key, now = f"{record.name}:{record.msg}", self._clock()
+        with self._lock:
+            passed_at, held_back = self._last.get(key, (float("-inf"), 0))
+            if now - passed_at < self.SECONDS:
+                self._last[key] = (passed_at, held_back + 1)
+                return False
+            self._last[key] = (now, 0)
+        if held_back:
+            record.msg = f"{record.getMessage()} ({held_back} more like it held back since the last one logged)"
+            record.args = None
         return True
 
 
@@ -42,7 +72,12 @@ FORMATTERS = {
         "timestamp": True,  # ISO 8601 in UTC
     },
 }
-FILTERS = {"redact_tokens": {"()": RedactBookingTokens}}
+FILTERS = {"redact_tokens": {"()": RedactBookingTokens}, "once_per_minute": {"()": OncePerMinute}}
+# Loggers whose messages repeat on every request while something is wrong, once a minute is
+# enough: django-redis's "Exception ignored" on every failed cache command (clinic/settings.py,
+# REDIS_CACHE), and the rate limits' warning about a missing client address.
+CACHE_FAILURES_LOGGER = "django_redis.cache"
+REPETITIVE_LOGGERS = (CACHE_FAILURES_LOGGER, "clinic.throttling")
 
 
 def console_handler(log_format: str) -> dict:

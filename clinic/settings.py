@@ -243,7 +243,8 @@ REDIS_URL = env_str("REDIS_URL", default=None)
 # When Redis is down or slow the site keeps booking: a failed cache read is a miss (availability
 # is computed afresh), a failed write is skipped, and the rate limits let requests through
 # (RATELIMIT_FAIL_OPEN) rather than refuse every booking; staff logins' lockout is in the
-# database. Each failure is logged (django_redis), and /healthz says "cache unavailable".
+# database. Failures are logged (django_redis, at most one a minute per process: clinic/logging.py),
+# and /healthz says "cache unavailable".
 REDIS_CACHE = {
     "BACKEND": "django_redis.cache.RedisCache",
     "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
@@ -386,5 +387,6 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        **{name: {"filters": ["once_per_minute"]} for name in log_hygiene.REPETITIVE_LOGGERS},
     },
 }

@@ -36,6 +36,8 @@ def client_network(group: str, request: HttpRequest) -> str:
         address = ipaddress.ip_address(raw.rsplit(",", 1)[-1].strip())
     except ValueError:
         return UNKNOWN_CLIENT
+    if address.version == 6 and address.ipv4_mapped:  # ::ffff:a.b.c.d, from a dual-stack listener
+        address = address.ipv4_mapped
     prefix = 64 if address.version == 6 else 32
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 

@@ -1,6 +1,6 @@
 """Production's Redis cache (clinic/settings.py, REDIS_CACHE) when Redis is down: the site
-keeps answering and booking, the rate limits let requests through, each failure is logged,
-and /healthz stays 200 but says so. Redis "down" here is a port nothing listens on."""
+keeps answering and booking, the rate limits let requests through, failures are logged once
+a minute, and /healthz stays 200 but says so. Redis "down" here is a port nothing listens on."""
 
 import logging
 from datetime import timedelta
@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from booking import throttling
 from booking.models import Appointment
+from clinic.logging import CACHE_FAILURES_LOGGER, OncePerMinute
 from discovery.models import DiscoveryCallRequest
 from discovery.throttling import RATE as CALL_BACK_RATE
 from tests.booking.test_api import API
@@ -25,15 +26,43 @@ pytestmark = pytest.mark.django_db
 REDIS_DOWN = override_settings(CACHES={"default": settings.REDIS_CACHE | {"LOCATION": "redis://127.0.0.1:1/0"}})
 
 
+def test_settings_log_cache_failures_and_unknown_clients_once_a_minute():
+    for name in (CACHE_FAILURES_LOGGER, "clinic.throttling"):
+        assert settings.LOGGING["loggers"][name] == {"filters": ["once_per_minute"]}
+    assert settings.LOGGING["filters"]["once_per_minute"] == {"()": OncePerMinute}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """django-redis's logger with a fresh OncePerMinute on a clock the test moves (other tests
+    configure logging again, and dictConfig adds filters without removing old ones)."""
+    now = [1000.0]
+    logger = logging.getLogger(CACHE_FAILURES_LOGGER)
+    monkeypatch.setattr(logger, "filters", [OncePerMinute(clock=lambda: now[0])])
+    return now
+
+
 @REDIS_DOWN
-def test_healthz_stays_ok_and_says_the_cache_is_unavailable(client, caplog):
+def test_healthz_stays_ok_and_says_the_cache_is_unavailable(client):
     assert cache.get("anything") is None  # no exception: a miss
 
     response = client.get("/healthz")
 
     assert response.status_code == 200
     assert response.content == b"ok; cache unavailable"
-    assert any(record.levelno == logging.ERROR and record.name == "django_redis.cache" for record in caplog.records)
+
+
+@REDIS_DOWN
+def test_failed_cache_commands_are_logged_once_a_minute(clock, caplog):
+    for _ in range(10):
+        assert cache.get("anything") is None
+    clock[0] += 61
+    cache.get("anything")
+
+    records = [record for record in caplog.records if record.name == CACHE_FAILURES_LOGGER]
+    assert [record.levelno for record in records] == [logging.ERROR, logging.ERROR]
+    assert records[0].getMessage() == "Exception ignored" and records[0].exc_info
+    assert records[1].getMessage() == "Exception ignored (9 more like it held back since the last one logged)"
 
 
 @REDIS_DOWN

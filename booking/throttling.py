@@ -11,6 +11,7 @@ clinic's front-desk tablet, on one connection, and stops a script filling the di
 """
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.http import HttpRequest
 
@@ -33,7 +34,7 @@ class Refusal:
     `in_words`."""
 
     location: Location
-    message: str = throttling.REFUSED
+    message: ClassVar[str] = throttling.REFUSED
 
     @property
     def in_words(self) -> str:

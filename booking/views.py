@@ -310,8 +310,8 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
-    reason = _clean_reason(request.POST.get("reason", ""))
     if request.method == "POST":
+        reason = _clean_reason(request.POST.get("reason", ""))
         if throttling.over_the_limit(request):
             return _cancel_page(request, appointment, reason=reason, refusal=throttling.Refusal(appointment.location))
         try:

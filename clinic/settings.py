@@ -372,7 +372,7 @@ if not DEBUG and _site.scheme == "https":
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); plain is for people.
 # Both go through the token-redacting filter (clinic/logging.py; gunicorn's own lines too).
 LOG_FORMAT = env_str("LOG_FORMAT", default="plain")
-if LOG_FORMAT not in {"plain", "json"}:
+if LOG_FORMAT not in log_hygiene.FORMATTERS:
     _fail("LOG_FORMAT", f"must be plain or json; got {LOG_FORMAT!r}.")
 
 

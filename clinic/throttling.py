@@ -49,7 +49,8 @@ def over_the_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
     that is a missing or misnamed RATELIMIT_IP_META_KEY header, and counting every patient as
     one client would refuse them all after a handful of bookings.
     """
-    if client_network(group, request) == UNKNOWN_CLIENT:
+    network = client_network(group, request)
+    if network == UNKNOWN_CLIENT:
         logger.warning(
             "Rate limit %s not applied: no client address in %s. Behind a load balancer, set "
             "RATELIMIT_IP_META_KEY to the header it sets (docs/DEPLOY.md).",
@@ -57,4 +58,6 @@ def over_the_limit(request: HttpRequest, *, group: str, rate: str) -> bool:
             settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR",
         )
         return False
-    return is_ratelimited(request, group=group, key=client_network, rate=rate, method="POST", increment=True)
+    return is_ratelimited(
+        request, group=group, key=lambda _group, _request: network, rate=rate, method="POST", increment=True
+    )

@@ -106,6 +106,11 @@ def round_up(delta: timedelta, step: timedelta) -> timedelta:
     return step * math.ceil(delta / step)
 
 
+def overlaps(start: datetime, end: datetime, taken: list[tuple[datetime, datetime]]) -> bool:
+    """[start, end) meets one of the taken [start, end) stretches."""
+    return any(start < other_end and other_start < end for other_start, other_end in taken)
+
+
 def seed_bookings(rng: random.Random) -> str:
     """~60 % of each practitioner's weekday working time of the next 30 days, as bulk rows.
 
@@ -115,8 +120,7 @@ def seed_bookings(rng: random.Random) -> str:
     so far is under BOOKED_SHARE. Bookings start on the grid and never overlap, buffers included,
     also across a practitioner's ranges of one day (08:30 phone calls, then visits from 09:00)
     and with the demo's own bookings: the exclusion constraint would refuse them; nor does a
-    patient's. One in ten also has a
-    cancelled booking at the same time.
+    patient's. One in ten also has a cancelled booking at the same time.
     """
     from django.conf import settings
     from django.db import transaction
@@ -150,7 +154,7 @@ def seed_bookings(rng: random.Random) -> str:
     def free_patient(start: datetime, end: datetime) -> Patient:
         while True:
             patient = rng.choice(patients)
-            if not any(start < other_end and other_start < end for other_start, other_end in patient_times[patient.pk]):
+            if not overlaps(start, end, patient_times[patient.pk]):
                 patient_times[patient.pk].append((start, end))
                 return patient
 
@@ -159,12 +163,12 @@ def seed_bookings(rng: random.Random) -> str:
         own_working = own_booked = timedelta()
         hours = list(WorkingHours.objects.filter(practitioner=practitioner).select_related("location"))
         services_at = {
-            row.location.pk: [
+            location.pk: [
                 service
                 for service in services
-                if bookable_practitioners(service=service, location=row.location, practitioner=practitioner).exists()
+                if bookable_practitioners(service=service, location=location, practitioner=practitioner).exists()
             ]
-            for row in hours
+            for location in {row.location_id: row.location for row in hours}.values()
         }
         # What the practitioner is busy with, buffers included: (start, blocked_until), from the
         # demo's own bookings on.
@@ -184,7 +188,7 @@ def seed_bookings(rng: random.Random) -> str:
                     duration = timedelta(minutes=service.duration_minutes)
                     buffer = timedelta(minutes=service.buffer_after_minutes)
                     behind = own_booked < BOOKED_SHARE * (own_working + (cursor - range_start))
-                    clash = any(cursor < end and start < cursor + duration + buffer for start, end in busy)
+                    clash = overlaps(cursor, cursor + duration + buffer, busy)
                     if clash or rng.random() >= (0.6 if behind else 0.15) or cursor + duration > range_end:
                         cursor += step
                         continue
@@ -296,7 +300,7 @@ def plan_requests(rng: random.Random, hot_count: int) -> Plan:
     bookings = []
     for start, blocked, service, location, practitioner in candidates:
         kept = taken[practitioner.pk, timezone.localdate(start, location.zone)]
-        if any(start < other_end and other_start < blocked for other_start, other_end in kept):
+        if overlaps(start, blocked, kept):
             continue
         kept.append((start, blocked))
         bookings.append(

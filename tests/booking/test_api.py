@@ -69,9 +69,9 @@ def changed(payload: dict, dotted: str, value) -> dict:
     return result
 
 
-def post_json(client, url: str, payload):
+def post_json(client, url: str, payload, **extra):
     body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
-    return client.post(url, body, content_type="application/json")
+    return client.post(url, body, content_type="application/json", **extra)
 
 
 def book(client, service, location, start, **options):

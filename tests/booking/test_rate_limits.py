@@ -7,7 +7,6 @@ affected. test_every_public_post_is_limited finds the URLs that take an anonymou
 new one without a limit fails here.
 """
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,15 +17,14 @@ from django.urls import reverse
 
 from booking import throttling
 from booking.models import Appointment, TreatmentSeries
-from booking.services import cancel_appointment
 from clinic.throttling import REFUSED
-from tests.booking.test_api import API, booking_payload, local_iso
+from tests.booking.test_api import API, booking_payload, local_iso, post_json
 from tests.booking.test_series import book_weekly, week
-from tests.booking.test_wizard import DETAILS
+from tests.booking.test_wizard import DETAILS, choice
 from tests.factories import AppointmentFactory
-from tests.helpers import book
 from tests.test_access_matrix import ROWS, _url, data  # noqa: F401 (data is the matrix's fixture)
-from tests.waitlist.helpers import join, make_offers
+from tests.waitlist.helpers import join
+from tests.waitlist.test_pages import _booking_answers, offer  # noqa: F401 (offer is the pages' fixture)
 from waitlist.models import WaitlistEntry
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +46,6 @@ def use_up_the_limit(address: str = ADDRESS) -> None:
         assert not throttling.over_the_limit(request)
 
 
-def post_json(client: Client, url: str, payload: dict, address: str):
-    return client.post(url, json.dumps(payload), content_type="application/json", REMOTE_ADDR=address)
-
-
 @dataclass
 class Change:
     """One public POST: `send(address)` makes it; `done()` says whether it took effect;
@@ -62,19 +56,10 @@ class Change:
     kept: str = ""
 
 
-@pytest.fixture
-def offer(catalogue, open_all_week, booking_day, ten_am):
-    dry_needling, westerville = catalogue["services"][0], catalogue["locations"][0]
-    appointment = book(dry_needling, westerville, ten_am)
-    join(dry_needling, westerville, booking_day, n=1)
-    cancel_appointment(appointment=appointment, by_patient=True)
-    return make_offers()[0]
-
-
 def wizard_booking(client, request) -> Change:
     dry_needling, westerville, ten_am = (request.getfixturevalue(n) for n in ("dry_needling", "westerville", "ten_am"))
     request.getfixturevalue("open_all_week")
-    form = {"service": dry_needling.slug, "location": westerville.slug, "practitioner": "any"}
+    form = choice(dry_needling, westerville)
     data_ = {**form, "start": ten_am.isoformat(), **DETAILS, "last_name": "Typed-Surname"}
     return Change(
         send=lambda address: client.post(reverse("booking:details"), data_, REMOTE_ADDR=address),
@@ -88,7 +73,7 @@ def api_booking(client, request) -> Change:
     request.getfixturevalue("open_all_week")
     payload = booking_payload(dry_needling, westerville, ten_am)
     return Change(
-        send=lambda address: post_json(client, f"{API}/appointments", payload, address),
+        send=lambda address: post_json(client, f"{API}/appointments", payload, REMOTE_ADDR=address),
         done=Appointment.objects.exists,
     )
 
@@ -97,7 +82,7 @@ def api_cancel(client, request) -> Change:
     visit = request.getfixturevalue("first_visit")
     url = f"{API}/appointments/{visit.manage_token}/cancel"
     return Change(
-        send=lambda address: post_json(client, url, {"reason": "Better"}, address),
+        send=lambda address: post_json(client, url, {"reason": "Better"}, REMOTE_ADDR=address),
         done=lambda: Appointment.objects.get(pk=visit.pk).status == Appointment.Status.CANCELLED,
     )
 
@@ -105,9 +90,10 @@ def api_cancel(client, request) -> Change:
 def api_reschedule(client, request) -> Change:
     visit = request.getfixturevalue("first_visit")
     new_start = visit.start + timedelta(hours=2)
+    moved = {"start": local_iso(new_start, visit.location)}
     url = f"{API}/appointments/{visit.manage_token}/reschedule"
     return Change(
-        send=lambda address: post_json(client, url, {"start": local_iso(new_start, visit.location)}, address),
+        send=lambda address: post_json(client, url, moved, REMOTE_ADDR=address),
         done=lambda: Appointment.objects.get(pk=visit.pk).start == new_start,
     )
 
@@ -159,16 +145,9 @@ def follow_up_session(client, request) -> Change:
 
 
 def offered_time(client, request) -> Change:
-    offer = request.getfixturevalue("offer")
-    answers = {
-        "first_name": "Wanda",
-        "last_name": "Waiting1",
-        "email": "wanda.typed@example.com",
-        "phone": "+16145550177",
-        "date_of_birth": "1985-04-02",
-        "consent": "on",
-    }
-    url = reverse("waitlist:offer", args=[offer.token])
+    offered = request.getfixturevalue("offer")
+    answers = _booking_answers(email="wanda.typed@example.com")
+    url = reverse("waitlist:offer", args=[offered.token])
     return Change(
         send=lambda address: client.post(url, answers, REMOTE_ADDR=address),
         done=lambda: Appointment.objects.filter(status="confirmed").exists(),
@@ -241,28 +220,25 @@ def test_the_pages_and_the_api_count_together(client, first_visit, dry_needling,
     reschedule = {"start": local_iso(moved, westerville)}
 
     assert (
-        post_json(client, f"{API}/appointments/{first_visit.manage_token}/reschedule", reschedule, ADDRESS).status_code
+        post_json(
+            client, f"{API}/appointments/{first_visit.manage_token}/reschedule", reschedule, REMOTE_ADDR=ADDRESS
+        ).status_code
         == 200
     )
     assert client.post(cancel_url, {"reason": ""}, REMOTE_ADDR=ADDRESS).status_code == 302
     another = booking_payload(dry_needling, westerville, ten_am, n=5)
-    assert post_json(client, f"{API}/appointments", another, ADDRESS).status_code == 429
+    assert post_json(client, f"{API}/appointments", another, REMOTE_ADDR=ADDRESS).status_code == 429
 
 
 def test_answers_refused_for_their_fields_are_not_counted(client, dry_needling, westerville, ten_am, open_all_week):
-    form = {
-        "service": dry_needling.slug,
-        "location": westerville.slug,
-        "practitioner": "any",
-        "start": ten_am.isoformat(),
-    }
+    form = {**choice(dry_needling, westerville), "start": ten_am.isoformat()}
     for _ in range(LIMIT + 3):
         mistyped = client.post(reverse("booking:details"), {**form, **DETAILS, "email": "ada@"}, REMOTE_ADDR=ADDRESS)
         assert mistyped.status_code == 200 and "Enter a valid email address." in mistyped.text
     api_payload = booking_payload(dry_needling, westerville, ten_am)
     api_payload["patient"]["email"] = "nope"
     for _ in range(LIMIT + 3):
-        assert post_json(client, f"{API}/appointments", api_payload, ADDRESS).status_code == 400
+        assert post_json(client, f"{API}/appointments", api_payload, REMOTE_ADDR=ADDRESS).status_code == 400
 
     assert client.post(reverse("booking:details"), {**form, **DETAILS}, REMOTE_ADDR=ADDRESS).status_code == 302
 

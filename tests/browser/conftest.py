@@ -148,6 +148,42 @@ def demo_clinic(transactional_db):
     seed_demo_clinic()
 
 
+def book_maya_at_ten_next_week(screening=None):
+    """Book (in the demo clinic) an initial assessment with Maya at 10:00 on a day she works,
+    8 to 14 days ahead: outside the cancellation window and inside the booking horizon."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from booking.availability import available_slots
+    from booking.services import book_appointment
+    from clinic.models import Location, Practitioner, Service
+    from patients.services import ScreeningAnswers
+    from tests.factories import patient_details
+
+    westerville = Location.objects.get(slug="westerville")
+    service = Service.objects.get(slug="dry-needling-initial-assessment")
+    maya = Practitioner.objects.get(slug="maya-lindqvist")
+    today = timezone.localtime(timezone.now(), westerville.zone).date()
+    slots = available_slots(
+        service=service,
+        location=westerville,
+        practitioner=maya,
+        first_day=today + timedelta(days=8),
+        last_day=today + timedelta(days=14),
+    )
+    ten = next(slot for slot in slots if timezone.localtime(slot.start, westerville.zone).time() == time(10))
+    return book_appointment(
+        service=service,
+        location=westerville,
+        practitioner=maya,
+        start=ten.start,
+        patient_details=patient_details(),
+        screening=screening or ScreeningAnswers(),
+        consent_given=True,
+    )
+
+
 def assert_accessible(page) -> None:
     """Fail listing every serious or critical axe-core violation on the page as it is now."""
     violations = [

@@ -3,55 +3,27 @@ page says so with the clinic's number, keeps what they chose or typed, and is ax
 changes."""
 
 import re
-from datetime import time, timedelta
 
 import pytest
-from django.test import RequestFactory
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from booking import throttling
-from booking.availability import available_slots
 from booking.models import Appointment
-from booking.services import book_appointment
-from clinic.models import Location, Practitioner, Service
 from clinic.throttling import REFUSED
-from patients.services import ScreeningAnswers
-from tests.browser.conftest import assert_accessible
-from tests.factories import patient_details
+from tests.booking.test_rate_limits import LIMIT, use_up_the_limit
+from tests.browser.conftest import assert_accessible, book_maya_at_ten_next_week
 
 
 @pytest.fixture
 def appointment(demo_clinic) -> Appointment:
-    """An initial assessment with Maya at 10:00 on a day she works, more than a week ahead."""
-    westerville = Location.objects.get(slug="westerville")
-    service = Service.objects.get(slug="dry-needling-initial-assessment")
-    maya = Practitioner.objects.get(slug="maya-lindqvist")
-    today = timezone.localtime(timezone.now(), westerville.zone).date()
-    slots = available_slots(
-        service=service,
-        location=westerville,
-        practitioner=maya,
-        first_day=today + timedelta(days=8),
-        last_day=today + timedelta(days=14),
-    )
-    ten = next(slot for slot in slots if timezone.localtime(slot.start, westerville.zone).time() == time(10))
-    return book_appointment(
-        service=service,
-        location=westerville,
-        practitioner=maya,
-        start=ten.start,
-        patient_details=patient_details(),
-        screening=ScreeningAnswers(),
-        consent_given=True,
-    )
+    return book_maya_at_ten_next_week()
 
 
 @pytest.fixture
 def limit_used_up(monkeypatch):
-    """One booking or change an hour, already made from this browser's address."""
-    monkeypatch.setattr(throttling, "RATE", "1/h")
-    assert not throttling.over_the_limit(RequestFactory().post("/", REMOTE_ADDR="127.0.0.1"))
+    """The limit of tests/booking/test_rate_limits.py, already reached from this browser's address."""
+    monkeypatch.setattr(throttling, "RATE", f"{LIMIT}/h")
+    use_up_the_limit("127.0.0.1")
 
 
 def test_a_refused_move_and_cancellation_keep_the_choice_and_the_reason(page: Page, appointment, limit_used_up):

@@ -3,47 +3,26 @@ practitioner is away is listed with other times, and one of them books it. Every
 and it all works with JavaScript turned off."""
 
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from booking.availability import available_slots
 from booking.models import Appointment, TimeOff
-from booking.services import book_appointment
-from clinic.models import Location, Practitioner, Service
 from patients.services import ScreeningAnswers
-from tests.browser.conftest import PHONE, TIMEOUT_MS, assert_accessible
-from tests.factories import patient_details
+from tests.browser.conftest import PHONE, TIMEOUT_MS, assert_accessible, book_maya_at_ten_next_week
 
 
 @pytest.fixture
 def first_visit(demo_clinic) -> Appointment:
     """An initial assessment with Maya at 10:00 on a day she works, more than a week ahead; she is
     away all day two weeks later."""
-    maya = Practitioner.objects.get(slug="maya-lindqvist")
-    westerville = Location.objects.get(slug="westerville")
-    today = timezone.localtime(timezone.now(), westerville.zone).date()
-    slots = available_slots(
-        service=Service.objects.get(slug="dry-needling-initial-assessment"),
-        location=westerville,
-        practitioner=maya,
-        first_day=today + timedelta(days=8),
-        last_day=today + timedelta(days=14),
+    appointment = book_maya_at_ten_next_week(ScreeningAnswers(blood_thinners=True))
+    away = appointment.start + timedelta(weeks=2)
+    TimeOff.objects.create(
+        practitioner=appointment.practitioner, start=away - timedelta(hours=1), end=away + timedelta(hours=7)
     )
-    ten = next(slot for slot in slots if timezone.localtime(slot.start, westerville.zone).time() == time(10))
-    away = ten.start + timedelta(weeks=2)
-    TimeOff.objects.create(practitioner=maya, start=away - timedelta(hours=1), end=away + timedelta(hours=7))
-    return book_appointment(
-        service=Service.objects.get(slug="dry-needling-initial-assessment"),
-        location=westerville,
-        practitioner=maya,
-        start=ten.start,
-        patient_details=patient_details(),
-        screening=ScreeningAnswers(blood_thinners=True),
-        consent_given=True,
-    )
+    return appointment
 
 
 def book_three_weekly_and_the_missing_week(page: Page, appointment: Appointment, *, check_accessible: bool) -> None:

@@ -1,13 +1,10 @@
 """scripts/dev.py serve and worker: production settings, and only a try-out fills them in."""
 
-import http.client
 import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
-import time
 
 import pytest
 
@@ -78,12 +75,13 @@ def test_gunicorn_runs_gthread_workers_and_no_access_log(dev):
 
 
 @pytest.mark.django_db
-def test_with_log_format_json_every_line_of_gunicorn_and_django_is_json(dev, tmp_path):
+def test_with_log_format_json_every_line_of_gunicorn_and_django_is_json(dev, load_script, tmp_path):
     """gunicorn's own lines (starting, booting workers, shutting down) as well as Django's, and
     the private link in a 404 redacted."""
     from django.db import connection
 
-    port = free_port()
+    bench = load_script("bench")  # its gunicorn helpers: a free port, waiting for /healthz, a client
+    port = bench.free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
@@ -108,8 +106,10 @@ def test_with_log_format_json_every_line_of_gunicorn_and_django_is_json(dev, tmp
             stderr=stderr,
         )
         try:
-            assert wait_for(port, "/healthz") == 200
-            assert wait_for(port, f"/api/v1/appointments/{token}") == 404
+            bench.wait_until_healthy(server, port, tmp_path / "stderr")
+            client = bench.Connection(port)
+            assert client.request("GET", f"/api/v1/appointments/{token}")[0] == 404
+            client.close()
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -123,25 +123,3 @@ def test_with_log_format_json_every_line_of_gunicorn_and_django_is_json(dev, tmp
     assert any(message.startswith("Shutting down") for message in gunicorn), messages
     assert ("django.request", "Not Found: /api/v1/appointments/[token]") in messages
     assert token not in "\n".join(lines)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, path: str, timeout: float = 30) -> int:
-    """The status of GET path, once the server answers."""
-    deadline = time.monotonic() + timeout
-    while True:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", path)
-            return connection.getresponse().status
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-        finally:
-            connection.close()

@@ -1,22 +1,18 @@
-"""The receptionist's workplace: appointments with front-desk actions, the day sheet, schedules.
+"""Schedules in the admin: working hours, time off in local time, and treatment series.
 
-Appointments are never edited as rows here: every change goes through booking.services, and
-the change page is the record (read-only, with its history).
+The appointments themselves, with the front desk's actions, are reception's (reception/admin.py).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from booking.availability import (
@@ -25,29 +21,18 @@ from booking.availability import (
     YEAR_OUT_OF_RANGE,
     UnclearLocalTime,
     exact_local_instant,
-    local_instant,
 )
-from booking.forms import NamedAutocomplete
 from booking.models import Appointment, TimeOff, TreatmentSeries, WorkingHours
-from booking.phone_booking import book_by_phone_view
 from booking.selectors import (
-    SCREENING_FLAGS,
     appointments_during_time_off,
-    day_sheet,
-    day_sheet_locations,
     series_overview,
     time_off_zone,
-    with_new_patient_flag,
 )
 from booking.services import (
-    BookingError,
-    cancel_appointment,
     lock_practitioner,
-    mark_arrived,
-    mark_completed,
-    mark_no_show,
 )
-from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, SafeChangelistMixin
+from clinic.admin_base import AuditTrailAdmin, NamedAutocomplete, PhoneSearchMixin, SafeChangelistMixin
+from clinic.clock import staff_datetime
 from clinic.models import Location
 from patients.admin import AppointmentHistoryInline
 
@@ -262,363 +247,6 @@ class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAd
         return "The location's time zone, or the practitioner's when all their locations share one."
 
 
-# Appointments -----------------------------------------------------------------------------
-
-
-class LocalDayFilter(admin.SimpleListFilter):
-    """Days as the receptionist means them: each appointment's own location's calendar."""
-
-    title = "day (local time)"
-    parameter_name = "day"
-    # (first day, last day) relative to today; None is open-ended.
-    RANGES = {
-        "today": ("Today", 0, 0),
-        "tomorrow": ("Tomorrow", 1, 1),
-        "next_7_days": ("Next 7 days", 0, 6),
-        "upcoming": ("From today on", 0, None),
-        "past": ("Before today", None, -1),
-    }
-
-    def lookups(self, request, model_admin):
-        return [(value, label) for value, (label, _first, _last) in self.RANGES.items()]
-
-    @cached_property
-    def _locations(self) -> list[Location]:
-        # Read once per page: with facet counts shown, queryset() runs once per choice.
-        return list(Location.objects.only("pk", "timezone"))
-
-    def queryset(self, request, queryset):
-        if self.value() not in self.RANGES:
-            return queryset
-        _label, first, last = self.RANGES[self.value()]
-        now = timezone.now()
-        in_range = Q(pk__in=[])
-        # Locations are few; one condition each keeps the (location, start) index usable.
-        for location in self._locations:
-            today = timezone.localtime(now, location.zone).date()
-            condition = Q(location=location)
-            if first is not None:
-                condition &= Q(start__gte=local_instant(today + timedelta(days=first), time(0), location.zone))
-            if last is not None:
-                condition &= Q(start__lt=local_instant(today + timedelta(days=last + 1), time(0), location.zone))
-            in_range |= condition
-        return queryset.filter(in_range)
-
-
-class ReminderSentFilter(admin.SimpleListFilter):
-    title = "reminder sent"
-    parameter_name = "reminder_sent"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(reminder_sent_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(reminder_sent_at__isnull=True)
-        return queryset
-
-
-class CancellationForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Kept with the appointment's history for staff. Keep health details out.",
-    )
-
-
-def _staff_message(error: BookingError) -> str:
-    return error.message[:1].lower() + error.message[1:]
-
-
-def _local_time(instant: datetime, zone: ZoneInfo) -> str:
-    """An instant as the location's clock shows it, the zone named."""
-    return f"{timezone.localtime(instant, zone):%a %d %b %Y %H:%M %Z} ({zone.key})"
-
-
-@admin.register(Appointment)
-class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmin):
-    phone_search_field = "patient__phone"
-
-    """Read-only rows: bookings, status changes and cancellations go through booking.services."""
-
-    list_display = [
-        "reference",
-        "local_start",
-        "patient",
-        "new_patient",
-        "practitioner",
-        "location",
-        "service",
-        "status",
-        "source",
-        "reminder_was_sent",
-    ]
-    list_filter = [LocalDayFilter, "status", "source", ReminderSentFilter, "location", "practitioner", "service"]
-    list_select_related = ["patient", "practitioner", "location", "service"]
-    search_fields = ["reference", "patient__first_name", "patient__last_name", "patient__email", "patient__phone"]
-    search_help_text = "Reference, patient name, email or phone (as you hear it, e.g. 614 555 0142)."
-    date_hierarchy = "start"
-    exclude = ["manage_token"]
-    actions = ["mark_arrived_action", "mark_completed_action", "mark_no_show_action", "cancel_with_reason_action"]
-    # The record: every time in the location's local time with the zone named; the UTC
-    # columns themselves are not shown.
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "reference",
-                    "status",
-                    "source",
-                    "patient",
-                    "practitioner",
-                    "location",
-                    "service",
-                    "treatment_series",
-                ]
-            },
-        ),
-        ("When (local time at the location)", {"fields": ["starts", "ends", "busy_until"]}),
-        (
-            "Record",
-            {
-                "fields": [
-                    "consent",
-                    "consent_given",
-                    "cancellation_reason",
-                    "cancelled",
-                    "confirmation_sent",
-                    "reminder_sent",
-                    "aftercare_sent",
-                    "booked",
-                ]
-            },
-        ),
-    ]
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
-
-    def get_queryset(self, request):
-        # Rows, the record and Appointment.__str__ (titles, breadcrumbs) read these: no query per row.
-        appointments = (
-            super()
-            .get_queryset(request)
-            .select_related("patient", "practitioner", "location", "service", "series", "follow_up_series")
-        )
-        return with_new_patient_flag(appointments)
-
-    def get_urls(self):
-        day_sheet_url = path(
-            "day-sheet/", self.admin_site.admin_view(self.day_sheet_view), name="booking_appointment_day_sheet"
-        )
-        return [day_sheet_url, *super().get_urls()]
-
-    # Permissions: a record, changed only by actions --------------------------------------
-
-    def has_change_permission(self, request, obj=None):
-        # With a row, "change" would mean saving the form; the page is the record, so it is
-        # shown as view-only (no Save button; a POST is refused). Without a row it is the
-        # permission the front-desk actions need.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # cancelled and no-show are states; nothing is deleted
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # "Add appointment" is booking for a caller: through book_appointment, never a raw row.
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        return book_by_phone_view(request, model_admin=self)
-
-    # Columns ------------------------------------------------------------------------------
-
-    @admin.display(description="starts (local time)", ordering="start")
-    def local_start(self, appointment: Appointment) -> str:
-        return f"{appointment.local_start:%a %d %b %Y %H:%M} {appointment.location.timezone}"
-
-    @admin.display(description="new patient")
-    def new_patient(self, appointment: Appointment) -> str:
-        if not appointment.is_new_patient:
-            return ""
-        return format_html('<strong class="new-patient">{}</strong>', "New patient")
-
-    @admin.display(description="reminder sent", boolean=True, ordering="reminder_sent_at")
-    def reminder_was_sent(self, appointment: Appointment) -> bool:
-        return appointment.reminder_sent_at is not None
-
-    @admin.display(description="treatment series")
-    def treatment_series(self, appointment: Appointment) -> str:
-        """The series this visit is part of, and the one booked from it (both read with the row)."""
-        lines = []
-        if appointment.series_id is not None:
-            lines.append(
-                (
-                    f"Visit {appointment.series_session} of {appointment.series.sessions_requested} of ",
-                    reverse("admin:booking_treatmentseries_change", args=[appointment.series_id]),
-                    "a treatment series",
-                )
-            )
-        if hasattr(appointment, "follow_up_series"):
-            lines.append(
-                (
-                    "Follow-ups booked from this appointment: ",
-                    reverse("admin:booking_treatmentseries_change", args=[appointment.follow_up_series.pk]),
-                    str(appointment.follow_up_series),
-                )
-            )
-        if not lines:
-            return self.get_empty_value_display()
-        return format_html_join("", '<p>{}<a href="{}">{}</a></p>', lines)
-
-    # The record's times ----------------------------------------------------------------------
-
-    def _record_time(self, appointment: Appointment, instant: datetime | None) -> str:
-        if instant is None:
-            return self.get_empty_value_display()
-        return _local_time(instant, appointment.location.zone)
-
-    @admin.display(description="start")
-    def starts(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.start)
-
-    @admin.display(description="end")
-    def ends(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.end)
-
-    @admin.display(description="practitioner busy until")
-    def busy_until(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.blocked_until)
-
-    @admin.display(description="consent given at")
-    def consent_given(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.consented_at)
-
-    @admin.display(description="cancelled at")
-    def cancelled(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.cancelled_at)
-
-    @admin.display(description="confirmation email sent at")
-    def confirmation_sent(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.confirmation_sent_at)
-
-    @admin.display(description="reminder email sent at")
-    def reminder_sent(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.reminder_sent_at)
-
-    @admin.display(description="aftercare email sent at")
-    def aftercare_sent(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.aftercare_sent_at)
-
-    @admin.display(description="booked at")
-    def booked(self, appointment: Appointment) -> str:
-        return self._record_time(appointment, appointment.created_at)
-
-    # Search -------------------------------------------------------------------------------
-
-    # Front-desk actions -------------------------------------------------------------------
-
-    @admin.action(description="Mark arrived", permissions=["change"])
-    def mark_arrived_action(self, request, queryset):
-        self._change_each(request, queryset, mark_arrived, done="Marked arrived")
-
-    @admin.action(description="Mark completed", permissions=["change"])
-    def mark_completed_action(self, request, queryset):
-        self._change_each(request, queryset, mark_completed, done="Marked completed")
-
-    @admin.action(description="Mark no-show", permissions=["change"])
-    def mark_no_show_action(self, request, queryset):
-        self._change_each(request, queryset, mark_no_show, done="Marked no-show")
-
-    @admin.action(description="Cancel with a reason…", permissions=["change"])
-    def cancel_with_reason_action(self, request, queryset):
-        """Two steps, as the admin's delete: a page asking for the reason, then the cancellation."""
-        appointments = list(queryset.select_related("patient", "location", "service").order_by("start", "pk"))
-        form = CancellationForm(request.POST if "confirm_cancellation" in request.POST else None)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            self._change_each(
-                request,
-                appointments,
-                lambda *, appointment, by: cancel_appointment(appointment=appointment, reason=reason, by_patient=False),
-                done="Cancelled",
-            )
-            return None  # back to the list, with the messages
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Cancel appointments",
-            "opts": self.opts,
-            "appointments": appointments,
-            "form": form,
-            "action_name": "cancel_with_reason_action",
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/booking/appointment/cancel_selected.html", context)
-
-    def _change_each(self, request, appointments, change, *, done: str) -> None:
-        """Each appointment in its own transaction: one refusal does not undo the others."""
-        changed = []
-        for appointment in sorted(appointments, key=lambda item: (item.start, item.pk)):
-            try:
-                change(appointment=appointment, by=request.user)
-            except BookingError as error:
-                self.message_user(request, f"{appointment.reference}: {_staff_message(error)}", messages.ERROR)
-            else:
-                changed.append(appointment.reference)
-        if changed:
-            self.message_user(request, f"{done}: {', '.join(changed)}.", messages.SUCCESS)
-
-    # Day sheet ----------------------------------------------------------------------------
-
-    def day_sheet_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        locations = list(day_sheet_locations())
-        location = _chosen_location(request, locations)
-        sheet = today = None
-        if location is not None:
-            today = timezone.localtime(timezone.now(), location.zone).date()
-            sheet = day_sheet(location=location, day=_chosen_day(request, default=today))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Day sheet",
-            "subtitle": f"{location.name}, {sheet.day:%A %d %B %Y}" if sheet else None,
-            "opts": self.opts,
-            "locations": locations,
-            "sheet": sheet,
-            "today": today,
-            "screening_flags": SCREENING_FLAGS,
-            "show_screening": request.user.has_perm("patients.view_screening"),
-            "has_add_permission": self.has_add_permission(request),
-        }
-        return TemplateResponse(request, "admin/booking/appointment/day_sheet.html", context)
-
-
-def _chosen_location(request, locations: list[Location]) -> Location | None:
-    wanted = request.GET.get("location", "").strip()
-    if wanted:
-        for location in locations:
-            if wanted in (location.slug, str(location.pk)):
-                return location
-        messages.warning(request, "There is no active location by that name; showing the first one.")
-    return locations[0] if locations else None
-
-
-def _chosen_day(request, *, default: date) -> date:
-    wanted = request.GET.get("date", "").strip()
-    if not wanted:
-        return default
-    try:
-        chosen = date.fromisoformat(wanted)
-    except ValueError:
-        chosen = None
-    if chosen is None or not EARLIEST_TYPED_DAY <= chosen <= LATEST_TYPED_DAY:
-        messages.warning(request, "That is not a date (YYYY-MM-DD); showing today.")
-        return default
-    return chosen
-
-
 # Treatment series -----------------------------------------------------------------------------
 
 
@@ -705,7 +333,7 @@ class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdm
 
     @admin.display(description="created (local time)", ordering="created_at")
     def created(self, series: TreatmentSeries) -> str:
-        return _local_time(series.created_at, series.location.zone)
+        return staff_datetime(series.created_at, series.location.zone)
 
     @admin.display(description="created (local time)", ordering="created_at")
     def created_on(self, series: TreatmentSeries) -> str:
@@ -722,7 +350,7 @@ class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdm
             else:
                 visit = session.appointment
                 url = reverse("admin:booking_appointment_change", args=[visit.pk])
-                moved = "" if visit.start == session.wanted_start else f", moved to {_local_time(visit.start, zone)}"
+                moved = "" if visit.start == session.wanted_start else f", moved to {staff_datetime(visit.start, zone)}"
                 rows.append((asked, url, visit.reference, f" ({visit.get_status_display().lower()}{moved})"))
         return format_html(
             "<ul>{}</ul>",

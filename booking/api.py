@@ -531,7 +531,7 @@ def appointment_cancel(request: HttpRequest, manage_token: str) -> JsonResponse:
     appointment = _appointment_by_token(manage_token)
     body = json_body(request, CANCEL_REQUEST, required=False)
     _count_change(request, appointment.location)
-    cancelled = cancel_appointment(appointment=appointment, reason=body.get("reason", ""), by_patient=True)
+    cancelled = cancel_appointment(appointment=appointment, reason=body.get("reason", ""), actor=None)
     return JsonResponse({"status": cancelled.status})
 
 
@@ -546,7 +546,7 @@ def appointment_reschedule(request: HttpRequest, manage_token: str) -> JsonRespo
     if start is None:
         raise field_errors(errors)
     _count_change(request, appointment.location)
-    moved = reschedule_appointment(appointment=appointment, new_start=start, by_patient=True, now=now)
+    moved = reschedule_appointment(appointment=appointment, new_start=start, actor=None, now=now)
     return JsonResponse(booking_json(moved))
 
 

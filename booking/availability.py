@@ -62,9 +62,14 @@ class Interval:
 
 @dataclass(frozen=True)
 class BookingRules:
+    """How soon and how far ahead a start may be. Patients online: the minimum notice and the
+    booking horizon. Staff (for_staff): from the grid time now falls in, so a walk-in at 12:37
+    is booked at 12:30, and up to STAFF_BOOKING_HORIZON_DAYS ahead."""
+
     min_notice: timedelta
     horizon: timedelta
     step: timedelta
+    from_current_grid_time: bool = False
 
     @classmethod
     def from_settings(cls) -> "BookingRules":
@@ -73,6 +78,25 @@ class BookingRules:
             horizon=timedelta(days=settings.BOOKING_HORIZON_DAYS),
             step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
         )
+
+    @classmethod
+    def for_staff(cls) -> "BookingRules":
+        return cls(
+            min_notice=timedelta(0),
+            horizon=timedelta(days=settings.STAFF_BOOKING_HORIZON_DAYS),
+            step=timedelta(minutes=settings.BOOKING_SLOT_STEP_MINUTES),
+            from_current_grid_time=True,
+        )
+
+    def earliest_start(self, now: datetime, zone: ZoneInfo) -> datetime:
+        if not self.from_current_grid_time:
+            return now + self.min_notice
+        step_minutes = int(self.step.total_seconds() // 60)
+        following = _first_on_local_grid(now, zone, step_minutes)
+        return following if following == now else following - self.step
+
+    def latest_start(self, now: datetime) -> datetime:
+        return now + self.horizon
 
 
 class _Timeline:
@@ -165,8 +189,8 @@ def free_slots(
       The new appointment plus its own buffer must not touch them: this is the same rule as
       the database's exclusion constraint, so every slot offered can be inserted.
     """
-    earliest = now + rules.min_notice
-    latest = now + rules.horizon
+    earliest = rules.earliest_start(now, zone)
+    latest = rules.latest_start(now)
     step_minutes = int(rules.step.total_seconds() // 60)
 
     closures = [interval for practitioner_id, interval in time_off if practitioner_id is None]
@@ -226,37 +250,42 @@ def bookable_practitioners(*, service: Service, location: Location, practitioner
     return queryset.distinct().order_by("display_order", "name", "pk")
 
 
-def available_slots(
+@dataclass(frozen=True)
+class ScheduleInputs:
+    """What free_slots reads from the database for some practitioners at a location."""
+
+    weekly_hours: list[WeeklyHours]
+    time_off: list[tuple[int | None, Interval]]
+    appointments: list[tuple[int, Interval]]
+
+    def free_slots_for(
+        self, service: Service, *, first_day: date, last_day: date, zone: ZoneInfo, now: datetime, rules: BookingRules
+    ) -> list[Slot]:
+        return free_slots(
+            duration=timedelta(minutes=service.duration_minutes),
+            buffer_after=timedelta(minutes=service.buffer_after_minutes),
+            weekly_hours=self.weekly_hours,
+            time_off=self.time_off,
+            appointments=self.appointments,
+            first_day=first_day,
+            last_day=last_day,
+            zone=zone,
+            now=now,
+            rules=rules,
+        )
+
+
+def schedule_inputs(
     *,
-    service: Service,
+    practitioner_ids: Sequence[int],
     location: Location,
-    practitioner: Practitioner | None,
     first_day: date,
     last_day: date,
-    now: datetime | None = None,
-    practitioner_ids: Sequence[int] | None = None,
     ignoring_appointment_id: int | None = None,
-) -> list[Slot]:
-    """Free slots for a service at a location, for one practitioner or anyone qualified.
-
-    With practitioner=None ("anyone") there is one slot per start time. Days are the
-    location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Four queries; three
-    when `practitioner_ids` is given (book_appointment passes the ids it has locked).
-    `ignoring_appointment_id`: an appointment being moved does not block its own new time.
-    """
-    if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
-        raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
-    now = now or timezone.now()
+) -> ScheduleInputs:
+    """The practitioners' hours at the location, their time off and the location's closures, and
+    their live appointments anywhere, over the local days: three queries."""
     zone = location.zone
-    if practitioner_ids is None:
-        practitioner_ids = list(
-            bookable_practitioners(service=service, location=location, practitioner=practitioner).values_list(
-                "pk", flat=True
-            )
-        )
-    if not practitioner_ids:
-        return []
-
     window_start = local_instant(first_day, time(0), zone)
     # Slots may run past midnight of the last day only by the service's length and buffer.
     window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
@@ -290,17 +319,51 @@ def available_slots(
         .overlapping(window_start, window_end)
         .values_list("practitioner_id", "start", "blocked_until")
     ]
-    slots = free_slots(
-        duration=timedelta(minutes=service.duration_minutes),
-        buffer_after=timedelta(minutes=service.buffer_after_minutes),
-        weekly_hours=weekly_hours,
-        time_off=time_off,
-        appointments=appointments,
+    return ScheduleInputs(weekly_hours=weekly_hours, time_off=time_off, appointments=appointments)
+
+
+def available_slots(
+    *,
+    service: Service,
+    location: Location,
+    practitioner: Practitioner | None,
+    first_day: date,
+    last_day: date,
+    now: datetime | None = None,
+    practitioner_ids: Sequence[int] | None = None,
+    ignoring_appointment_id: int | None = None,
+    rules: BookingRules | None = None,
+) -> list[Slot]:
+    """Free slots for a service at a location, for one practitioner or anyone qualified.
+
+    With practitioner=None ("anyone") there is one slot per start time. Days are the
+    location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Four queries; three
+    when `practitioner_ids` is given (book_appointment passes the ids it has locked).
+    `ignoring_appointment_id`: an appointment being moved does not block its own new time.
+    `rules`: the patients' (from settings) unless staff book (BookingRules.for_staff()).
+    """
+    if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
+        raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
+    now = now or timezone.now()
+    zone = location.zone
+    if practitioner_ids is None:
+        practitioner_ids = list(
+            bookable_practitioners(service=service, location=location, practitioner=practitioner).values_list(
+                "pk", flat=True
+            )
+        )
+    if not practitioner_ids:
+        return []
+
+    inputs = schedule_inputs(
+        practitioner_ids=practitioner_ids,
+        location=location,
         first_day=first_day,
         last_day=last_day,
-        zone=zone,
-        now=now,
-        rules=BookingRules.from_settings(),
+        ignoring_appointment_id=ignoring_appointment_id,
+    )
+    slots = inputs.free_slots_for(
+        service, first_day=first_day, last_day=last_day, zone=zone, now=now, rules=rules or BookingRules.from_settings()
     )
     if practitioner is None:
         return one_per_start(slots, preference=practitioner_ids)
@@ -315,6 +378,7 @@ def slot_at(
     practitioner_ids: Sequence[int],
     now: datetime,
     ignoring_appointment_id: int | None = None,
+    rules: BookingRules | None = None,
 ) -> Slot | None:
     """The slot starting exactly at `start` with the first free of `practitioner_ids` (in that
     order), or None. The booking services ask this inside their locks."""
@@ -328,6 +392,7 @@ def slot_at(
         now=now,
         practitioner_ids=practitioner_ids,
         ignoring_appointment_id=ignoring_appointment_id,
+        rules=rules,
     ):
         if slot.start == start:
             return slot

@@ -11,6 +11,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from clinic.clock import staff_time
 from clinic.models import Location, Practitioner, Service
 
 
@@ -174,6 +175,14 @@ class Appointment(models.Model):
         blank=True,
         help_text="Which of its series' sessions this visit is (1: the first follow-up), also when moved.",
     )
+    returning_patient_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=(
+            "Why reception booked a service for returning patients for someone the system has no earlier "
+            "treatment of (e.g. treated here before the system). Staff bookings only."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -218,6 +227,12 @@ class Appointment(models.Model):
                 ],
                 condition=Q(status__in=["confirmed", "arrived", "completed"]),
             ),
+            # Patients online are held to "returning patients only"; only a booking made by
+            # staff (by phone or at the desk) can carry the reason that overrode it.
+            models.CheckConstraint(
+                condition=Q(returning_patient_reason="") | ~Q(source="online"),
+                name="appointment_returning_override_by_staff_only",
+            ),
             models.CheckConstraint(
                 condition=Q(series__isnull=True, series_session__isnull=True)
                 | Q(series__isnull=False, series_session__isnull=False, series_session__gte=1),
@@ -237,7 +252,8 @@ class Appointment(models.Model):
         # zone's abbreviation (which also tells apart the two 01:30s of a fall-back night). No
         # patient name or service: this text is stored in the admin log and in messages.
         # Lists that show it select_related location and practitioner.
-        return f"{self.reference} {self.local_start:%a %d %b %Y %H:%M %Z}, {self.practitioner}"
+        local = self.local_start
+        return f"{self.reference} {local:%a %d %b %Y} {staff_time(local, zone_name=True)}, {self.practitioner}"
 
     @property
     def local_start(self):

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,8 +12,8 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners, local_instant
-from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries, WorkingHours
+from booking.availability import MAX_WINDOW_DAYS, BookingRules, Slot, available_slots, bookable_practitioners
+from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries
 from clinic.models import Location, Practitioner, PractitionerService, Service
 from clinic.selectors import follow_up_service_for
 from patients.models import Screening
@@ -107,17 +107,22 @@ def new_patient_services() -> QuerySet[Service]:
     return bookable_services().filter(who_can_book=Service.WhoCanBook.NEW)
 
 
-def parse_start(raw: str) -> datetime | None:
-    """An ISO 8601 instant with an offset, in UTC, between now and the horizon; None otherwise."""
+def parse_instant(raw: str) -> datetime | None:
+    """An ISO 8601 instant with an offset, in UTC; None for anything else."""
     try:
         parsed = datetime.fromisoformat(raw)
         if parsed.tzinfo is None:
             return None
-        parsed = parsed.astimezone(UTC)
+        return parsed.astimezone(UTC)
     except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at +01:00
         return None
+
+
+def parse_start(raw: str) -> datetime | None:
+    """An ISO 8601 instant with an offset, in UTC, between now and the horizon; None otherwise."""
+    parsed = parse_instant(raw)
     now = timezone.now()
-    if not now <= parsed <= now + timedelta(days=settings.BOOKING_HORIZON_DAYS + 1):
+    if parsed is None or not now <= parsed <= now + timedelta(days=settings.BOOKING_HORIZON_DAYS + 1):
         return None
     return parsed
 
@@ -139,6 +144,7 @@ def days_with_slots(
     first_day: date,
     days: int,
     ignoring_appointment_id: int | None = None,
+    rules: BookingRules | None = None,
 ) -> list[Day]:
     slots = available_slots(
         service=service,
@@ -147,13 +153,15 @@ def days_with_slots(
         first_day=first_day,
         last_day=first_day + timedelta(days=days - 1),
         ignoring_appointment_id=ignoring_appointment_id,
+        rules=rules,
     )
     return group_by_local_day(slots, location, first_day, days)
 
 
-def next_free_slot(*, choice: Choice, after: date) -> Slot | None:
+def next_free_slot(*, choice: Choice, after: date, rules: BookingRules | None = None) -> Slot | None:
+    rules = rules or BookingRules.from_settings()
     today = timezone.localtime(timezone.now(), choice.location.zone).date()
-    last_day = min(after + timedelta(days=MAX_WINDOW_DAYS - 1), today + timedelta(days=settings.BOOKING_HORIZON_DAYS))
+    last_day = min(after + timedelta(days=MAX_WINDOW_DAYS - 1), today + timedelta(days=rules.horizon.days))
     if last_day < after:
         return None
     slots = available_slots(
@@ -162,6 +170,7 @@ def next_free_slot(*, choice: Choice, after: date) -> Slot | None:
         practitioner=choice.practitioner,
         first_day=after,
         last_day=last_day,
+        rules=rules,
     )
     return slots[0] if slots else None
 
@@ -465,137 +474,6 @@ SCREENING_FLAGS = [
     ScreeningFlag("bleeding_disorder", "Bleeding disorder", "Bleeding disorder"),
     ScreeningFlag("needle_fear", "Needle fear", "Strong fear of needles"),
 ]
-
-
-@dataclass
-class DaySheetEntry:
-    appointment: Appointment
-    local_start: datetime
-    times: str  # "09:00–10:00", with zone abbreviations on the days the clocks change
-    is_new_patient: bool
-    screening_flags: list[ScreeningFlag]
-
-
-@dataclass
-class LocalPeriod:
-    """A stretch of the day in local time, e.g. "12:00–13:00", "from 16:00" or "all day"."""
-
-    times: str
-    reason: str = ""
-
-
-@dataclass
-class DaySheetColumn:
-    practitioner: Practitioner
-    working_hours: list[LocalPeriod] = field(default_factory=list)
-    time_off: list[LocalPeriod] = field(default_factory=list)
-    entries: list[DaySheetEntry] = field(default_factory=list)  # live and no-shows, in time order
-    cancelled: list[DaySheetEntry] = field(default_factory=list)
-
-
-@dataclass
-class DaySheet:
-    location: Location
-    day: date
-    hours_in_day: float  # 23 or 25 on the days the clocks change
-    columns: list[DaySheetColumn]
-    closures: list[LocalPeriod]
-
-    @property
-    def clocks_change(self) -> bool:
-        return self.hours_in_day != 24
-
-    @property
-    def previous_day(self) -> date:
-        return self.day - timedelta(days=1)
-
-    @property
-    def next_day(self) -> date:
-        return self.day + timedelta(days=1)
-
-
-def day_sheet_locations() -> QuerySet[Location]:
-    return Location.objects.active()
-
-
-def day_sheet(*, location: Location, day: date) -> DaySheet:
-    """One location's local day: a column per practitioner who works there that day or has an
-    appointment there that day, in the clinic's order. Four queries, however many appointments.
-
-    The day is the location's own calendar day, from local midnight to local midnight: 23 or
-    25 hours when the clocks change.
-    """
-    zone = location.zone
-    day_start = local_instant(day, time(0), zone)
-    day_end = local_instant(day + timedelta(days=1), time(0), zone)
-    hours_in_day = (day_end - day_start).total_seconds() / 3600
-    # On a 23- or 25-hour day a bare "01:30" can be two instants: name the offset.
-    clock_format = "%H:%M %Z" if hours_in_day != 24 else "%H:%M"
-
-    def clock(instant: datetime) -> str:
-        return timezone.localtime(instant, zone).strftime(clock_format)
-
-    columns: dict[int, DaySheetColumn] = {}
-
-    def column_for(practitioner: Practitioner) -> DaySheetColumn:
-        if practitioner.pk not in columns:
-            columns[practitioner.pk] = DaySheetColumn(practitioner=practitioner)
-        return columns[practitioner.pk]
-
-    working_hours = (
-        WorkingHours.objects.filter(location=location, weekday=day.weekday(), practitioner__is_active=True)
-        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=day))
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-        .select_related("practitioner")
-        .order_by("start_time")
-    )
-    for hours in working_hours:
-        opens, closes = local_instant(day, hours.start_time, zone), local_instant(day, hours.end_time, zone)
-        column_for(hours.practitioner).working_hours.append(LocalPeriod(times=f"{clock(opens)}–{clock(closes)}"))
-
-    appointments = with_new_patient_flag(
-        Appointment.objects.filter(location=location, start__gte=day_start, start__lt=day_end)
-        .select_related("patient", "practitioner", "service", "screening")
-        .order_by("start", "pk")
-    )
-    for appointment in appointments:
-        screening = screening_or_none(appointment)
-        entry = DaySheetEntry(
-            appointment=appointment,
-            local_start=timezone.localtime(appointment.start, zone),
-            times=f"{clock(appointment.start)}–{clock(appointment.end)}",
-            is_new_patient=appointment.is_new_patient,
-            screening_flags=[flag for flag in SCREENING_FLAGS if screening and getattr(screening, flag.field)],
-        )
-        column = column_for(appointment.practitioner)
-        if appointment.status == Appointment.Status.CANCELLED:
-            column.cancelled.append(entry)
-        else:
-            column.entries.append(entry)
-
-    closures: list[LocalPeriod] = []
-    for time_off in TimeOff.objects.filter(
-        Q(practitioner_id__in=list(columns)) | Q(location=location, practitioner__isnull=True),
-        start__lt=day_end,
-        end__gt=day_start,
-    ).order_by("start"):
-        period = LocalPeriod(times=clipped_to_day(time_off, day_start, day_end, clock), reason=time_off.reason)
-        if time_off.practitioner_id is None:
-            closures.append(period)
-        else:
-            columns[time_off.practitioner_id].time_off.append(period)
-
-    ordered = sorted(
-        columns.values(),
-        key=lambda column: (column.practitioner.display_order, column.practitioner.name, column.practitioner.pk),
-    )
-    return DaySheet(
-        location=location,
-        day=day,
-        hours_in_day=hours_in_day,
-        columns=ordered,
-        closures=closures,
-    )
 
 
 def clipped_to_day(time_off: TimeOff, day_start: datetime, day_end: datetime, clock) -> str:

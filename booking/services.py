@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from booking.availability import bookable_practitioners, local_instant, slot_at
+from booking.availability import BookingRules, bookable_practitioners, local_instant, slot_at
 from booking.models import Appointment, TimeOff, TreatmentSeries
 from booking.selectors import follow_up_service_offered
 from clinic.models import Location, Practitioner, Service
@@ -60,11 +60,19 @@ def book_appointment(
     consent_version: str | None = None,
     series: TreatmentSeries | None = None,
     series_session: int | None = None,
+    actor: AbstractBaseUser | None = None,
+    returning_patient_reason: str = "",
 ) -> Appointment:
     """Book `start` for the patient; practitioner=None assigns a free qualified one.
 
     `consent_version`: the version the patient was shown; a newer one must be read first.
     `series`, `series_session`: the treatment series, and which of its sessions, this visit is.
+    `actor`: the staff member booking (reception, for a caller or at the desk), recorded in the
+    history; None is the patient online. Staff book under the staff rules (BookingRules.for_staff:
+    from the current grid time, up to STAFF_BOOKING_HORIZON_DAYS ahead), and may book a
+    returning-only service for a patient the system has not seen when they give
+    `returning_patient_reason` (e.g. "treated here before the system"), kept on the appointment.
+    Patients online never can.
     Raises BookingError with code urgent_care, consent_required, consent_changed,
     slot_unavailable, initial_assessment_required, already_booked or session_booked.
     """
@@ -82,6 +90,9 @@ def book_appointment(
         )
     if not consent_given:
         raise BookingError("consent_required", "Please read and agree to the treatment consent to book.")
+    returning_patient_reason = returning_patient_reason.strip()[:200]
+    if returning_patient_reason and actor is None:
+        raise ValueError("Only staff may book a returning-only service for a patient the system has not seen.")
 
     now = now or timezone.now()
     # A unique-reference clash (1 in 27 billion) retries the whole transaction.
@@ -99,6 +110,8 @@ def book_appointment(
                 consent_version=consent_version,
                 series=series,
                 series_session=series_session,
+                actor=actor,
+                returning_patient_reason=returning_patient_reason,
             )
         except IntegrityError as error:
             _raise_booking_error_for(error)
@@ -140,6 +153,8 @@ def _book_in_transaction(
     consent_version,
     series,
     series_session,
+    actor,
+    returning_patient_reason,
 ) -> Appointment:
     consent = current_consent()
     if consent_version is not None and consent_version != consent.version:
@@ -165,7 +180,12 @@ def _book_in_transaction(
     # With several candidates this is the "any practitioner" choice: the first free one in
     # the clinic's order.
     chosen = slot_at(
-        start, service=service, location=location, practitioner_ids=[candidate.pk for candidate in candidates], now=now
+        start,
+        service=service,
+        location=location,
+        practitioner_ids=[candidate.pk for candidate in candidates],
+        now=now,
+        rules=BookingRules.for_staff() if actor is not None else None,
     )
     if chosen is None:
         # Only on this failure path, one more query to tell a double submission apart.
@@ -174,12 +194,14 @@ def _book_in_transaction(
         raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
     # Checked only once the time is known to be free, so the answer to "is this person
     # our patient?" is not given away by a request for a time nobody could have.
-    if service.who_can_book == Service.WhoCanBook.RETURNING and not _has_visited(patient, before=start):
+    if service.who_can_book != Service.WhoCanBook.RETURNING or _has_visited(patient, before=start):
+        returning_patient_reason = ""  # only recorded where it was what allowed the booking
+    elif not returning_patient_reason:
         raise BookingError(
             "initial_assessment_required",
             "Please book an initial assessment first: follow-up visits are for returning patients.",
         )
-    appointment = Appointment.objects.create(
+    appointment = Appointment(
         patient=patient,
         practitioner_id=chosen.practitioner_id,
         location=location,
@@ -192,7 +214,12 @@ def _book_in_transaction(
         consented_at=now,
         series=series,
         series_session=series_session,
+        returning_patient_reason=returning_patient_reason,
     )
+    if actor is not None:
+        appointment._history_user = actor
+        appointment._change_reason = "booked by staff"
+    appointment.save(force_insert=True)
     Screening.objects.create(appointment=appointment, **screening.stored())
     return appointment
 
@@ -218,12 +245,14 @@ TOO_LATE_MESSAGE = (
 )
 
 
-def _lock_for_patient_change(appointment: Appointment, *, by_patient: bool, now: datetime) -> Appointment:
+def _lock_for_change(appointment: Appointment, *, by_patient: bool, now: datetime) -> Appointment:
     # of=("self",): without it PostgreSQL also locks the joined location and service rows,
     # which every booking's foreign-key check there must share: a deadlock with
     # book_appointment, and all bookings at the location waiting on one cancellation.
     locked = (
-        Appointment.objects.select_for_update(of=("self",)).select_related("location", "service").get(pk=appointment.pk)
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location", "service", "practitioner")
+        .get(pk=appointment.pk)
     )
     if locked.status != Appointment.Status.CONFIRMED:
         raise BookingError("not_changeable", f"This appointment is {locked.get_status_display().lower()}.")
@@ -232,47 +261,94 @@ def _lock_for_patient_change(appointment: Appointment, *, by_patient: bool, now:
     return locked
 
 
+def _record_actor(appointment: Appointment, actor: AbstractBaseUser | None, *, done: str) -> None:
+    appointment._change_reason = f"{done} by {'staff' if actor is not None else 'patient'}"
+    if actor is not None:
+        appointment._history_user = actor
+
+
 def cancel_appointment(
-    *, appointment: Appointment, reason: str = "", by_patient: bool, now: datetime | None = None
+    *, appointment: Appointment, reason: str = "", actor: AbstractBaseUser | None, now: datetime | None = None
 ) -> Appointment:
-    """Cancel (a state, never a delete). Patients only until the cancellation window; staff any time."""
+    """Cancel (a state, never a delete). `actor`: the staff member cancelling, any time; None is the
+    patient through their link, only until the cancellation window."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
+        locked = _lock_for_change(appointment, by_patient=actor is None, now=now)
         locked.status = Appointment.Status.CANCELLED
         locked.cancelled_at = now
         locked.cancellation_reason = reason.strip()[:500]
-        locked._change_reason = "cancelled by patient" if by_patient else "cancelled by staff"
+        _record_actor(locked, actor, done="cancelled")
         locked.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
     return locked
 
 
+NOT_QUALIFIED_MESSAGE = "{practitioner} does not give {service} at {location}."
+
+
 def reschedule_appointment(
-    *, appointment: Appointment, new_start: datetime, by_patient: bool, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    new_start: datetime,
+    actor: AbstractBaseUser | None,
+    new_practitioner: Practitioner | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
-    """Move to another free start with the same practitioner, through the same engine and locks."""
+    """Move to another free start, through the same engine and locks as a booking.
+
+    `actor`: the staff member moving it (reception: the calendar's drag, its Move page, the
+    admin), recorded in the history; staff may move a confirmed appointment at any time, to a
+    start the staff rules allow, and to `new_practitioner` (qualified for its service at its location). None is
+    the patient through their link: the same practitioner, until the cancellation window, under
+    the patients' rules.
+
+    Raises BookingError: not_changeable, too_late, not_qualified, slot_unavailable (taken,
+    time off, outside the practitioner's hours or the rules), already_booked (the patient has
+    another appointment then).
+    """
     now = now or timezone.now()
+    if actor is None and new_practitioner is not None and new_practitioner.pk != appointment.practitioner_id:
+        raise ValueError("Patients move their appointment with the same practitioner.")
+    target_id = new_practitioner.pk if new_practitioner is not None else appointment.practitioner_id
     with transaction.atomic():
-        lock_practitioner(appointment.practitioner_id)
-        locked = _lock_for_patient_change(appointment, by_patient=by_patient, now=now)
+        # Both practitioners' rows, in id order as book_appointment locks them: the time given
+        # back and the time taken, without a deadlock against a booking for either.
+        for practitioner_id in sorted({appointment.practitioner_id, target_id}):
+            lock_practitioner(practitioner_id)
+        locked = _lock_for_change(appointment, by_patient=actor is None, now=now)
+        if target_id != locked.practitioner_id:
+            qualified = bookable_practitioners(
+                service=locked.service, location=locked.location, practitioner=new_practitioner
+            ).exists()
+            if not qualified:
+                raise BookingError(
+                    "not_qualified",
+                    NOT_QUALIFIED_MESSAGE.format(
+                        practitioner=new_practitioner, service=locked.service.name, location=locked.location.name
+                    ),
+                )
         free = slot_at(
             new_start,
             service=locked.service,
             location=locked.location,
-            practitioner_ids=[locked.practitioner_id],
+            practitioner_ids=[target_id],
             now=now,
             ignoring_appointment_id=locked.pk,
+            rules=BookingRules.for_staff() if actor is not None else None,
         )
         if free is None:
             raise BookingError("slot_unavailable", SLOT_TAKEN_MESSAGE)
+        locked.practitioner_id = target_id
         locked.start, locked.end = free.start, free.end
         locked.blocked_until = free.end + timedelta(minutes=locked.service.buffer_after_minutes)
         # The reminder belongs to the new time: a move after it went out gets one again.
         locked.reminder_sent_at = None
-        locked._change_reason = "rescheduled by patient" if by_patient else "rescheduled by staff"
+        _record_actor(locked, actor, done="rescheduled")
         try:
             with transaction.atomic():
-                locked.save(update_fields=["start", "end", "blocked_until", "reminder_sent_at", "updated_at"])
+                locked.save(
+                    update_fields=["practitioner", "start", "end", "blocked_until", "reminder_sent_at", "updated_at"]
+                )
         except IntegrityError as error:
             _raise_booking_error_for(error)
             raise
@@ -389,7 +465,7 @@ def book_follow_ups(
 def _start_series(
     *, appointment: Appointment, sessions: int, interval_weeks: int, consent_version: str
 ) -> tuple[TreatmentSeries, bool]:
-    # of=("self",): the joined rows are only read (see _lock_for_patient_change). Held only
+    # of=("self",): the joined rows are only read (see _lock_for_change). Held only
     # while the series row is made: the sessions are booked after this commits.
     source = (
         Appointment.objects.select_for_update(of=("self",))
@@ -520,6 +596,37 @@ def mark_no_show(
     return _change_status(appointment, to=Appointment.Status.NO_SHOW, by=by, now=now)
 
 
+# The staff's status buttons (the practitioner's appointment page, the front desk's panel), in order.
+STATUS_CHANGES = [Appointment.Status.ARRIVED, Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW]
+
+
+def allowed_status_changes(appointment: Appointment, *, now: datetime | None = None) -> list[str]:
+    """The changes the booking services would accept now: asked of their own rule, so the page
+    never offers a button the service refuses (a race can still refuse one; the view says why).
+    Not the no-show correction's overlap check, which only the write can make."""
+    now = now or timezone.now()
+    allowed = []
+    for status in STATUS_CHANGES:
+        try:
+            refuse_unless_allowed(appointment, to=status, now=now)
+        except BookingError:
+            continue
+        allowed.append(status)
+    return allowed
+
+
+def mark_status(
+    *, appointment: Appointment, status: str, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Appointment:
+    """One of the staff's status buttons: arrived, completed or no-show, with their rules."""
+    marks = {
+        Appointment.Status.ARRIVED: mark_arrived,
+        Appointment.Status.COMPLETED: mark_completed,
+        Appointment.Status.NO_SHOW: mark_no_show,
+    }
+    return marks[status](appointment=appointment, by=by, now=now)
+
+
 def _change_status(
     appointment: Appointment, *, to: str, by: AbstractBaseUser | None, now: datetime | None
 ) -> Appointment:
@@ -532,7 +639,7 @@ def _change_status(
             # added meanwhile.
             lock_practitioner(appointment.practitioner_id)
         # of=("self",): the location row is joined only to read its zone; locking it too
-        # would make every booking at the location wait (see _lock_for_patient_change).
+        # would make every booking at the location wait (see _lock_for_change).
         locked = Appointment.objects.select_for_update(of=("self",)).select_related("location").get(pk=appointment.pk)
         refuse_unless_allowed(locked, to=to, now=now)
         correcting_no_show = locked.status == Appointment.Status.NO_SHOW

@@ -315,7 +315,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         if throttling.over_the_limit(request):
             return _cancel_page(request, appointment, reason=reason, refusal=throttling.Refusal(appointment.location))
         try:
-            cancel_appointment(appointment=appointment, reason=reason, by_patient=True)
+            cancel_appointment(appointment=appointment, reason=reason, actor=None)
         except BookingError as error:
             messages.error(request, error.message)
         else:
@@ -358,7 +358,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             refusal = throttling.Refusal(appointment.location)
             return _reschedule_page(request, appointment, chosen=new_start, refusal=refusal)
         try:
-            reschedule_appointment(appointment=appointment, new_start=new_start, by_patient=True)
+            reschedule_appointment(appointment=appointment, new_start=new_start, actor=None)
         except BookingError as error:
             messages.error(request, error.message)
             return redirect("booking:reschedule", token=token)

@@ -4,9 +4,11 @@ inlines, and finding a person by a phone number typed the way it was heard."""
 import re
 
 import phonenumbers
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -126,3 +128,20 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class NamedAutocomplete(AutocompleteSelect):
+    """The admin's search-as-you-type select, with a placeholder. select2 names its box by the
+    text shown in it, so an empty one has no accessible name at all (axe: aria-input-field-name);
+    Django sets the placeholder to "" whatever the widget's attrs say."""
+
+    def __init__(self, field, admin_site, *, placeholder: str, **kwargs):
+        super().__init__(field, admin_site, **kwargs)
+        self.placeholder = placeholder
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        return {**super().build_attrs(base_attrs, extra_attrs), "data-placeholder": self.placeholder}
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["clinic/autocomplete-names.js"])

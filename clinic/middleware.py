@@ -52,6 +52,13 @@ class PermissionsPolicyMiddleware:
         return response
 
 
+def keeps_the_login_idle(view):
+    """For a request a page makes by itself (the calendar's poll): it does not count as activity,
+    so a screen left open still logs out after STAFF_SESSION_IDLE_MINUTES."""
+    view.keeps_the_login_idle = True
+    return view
+
+
 class StaffSessionLimitMiddleware:
     """End a login after STAFF_SESSION_IDLE_MINUTES without a request, and STAFF_SESSION_MAX_HOURS after
     it began however busy, so a desk computer left logged in does not stay logged in for days.
@@ -75,7 +82,7 @@ class StaffSessionLimitMiddleware:
         if not was_logged_in:
             # This request logged in: its session is being saved anyway.
             request.session[LOGGED_IN_AT_KEY] = request.session[SEEN_AT_KEY] = now.isoformat()
-        elif now - self._seen_at(request) >= IDLE_REFRESH:
+        elif now - self._seen_at(request) >= IDLE_REFRESH and not getattr(request, "_clinic_passive", False):
             request.session[SEEN_AT_KEY] = now.isoformat()
         return response
 
@@ -89,6 +96,7 @@ class StaffSessionLimitMiddleware:
             logout(request)
             was_logged_in = False
         request._clinic_was_logged_in = was_logged_in
+        request._clinic_passive = getattr(view_func, "keeps_the_login_idle", False)
 
     @staticmethod
     def _logged_in_at(request: HttpRequest) -> datetime:

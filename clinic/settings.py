@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "discovery",
     "schedule",
     "waitlist",
+    "reception",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,20 @@ BOOKING_SLOT_STEP_MINUTES = env_int("BOOKING_SLOT_STEP_MINUTES", default=15)
 BOOKING_CANCELLATION_WINDOW_HOURS = env_int("BOOKING_CANCELLATION_WINDOW_HOURS", default=24)
 if not 5 <= BOOKING_SLOT_STEP_MINUTES <= 60 or 60 % BOOKING_SLOT_STEP_MINUTES:
     _fail("BOOKING_SLOT_STEP_MINUTES", "must divide an hour: 5, 10, 15, 20, 30 or 60.")
+# Staff (reception booking for a caller or at the desk, moving appointments) book under their
+# own rules, never the patients': from the grid time now falls in (a walk-in at 12:37 is booked
+# at 12:30), up to this many days ahead.
+STAFF_BOOKING_HORIZON_DAYS = env_int("STAFF_BOOKING_HORIZON_DAYS", default=365)
+if not BOOKING_HORIZON_DAYS <= STAFF_BOOKING_HORIZON_DAYS <= 3660:
+    _fail(
+        "STAFF_BOOKING_HORIZON_DAYS",
+        f"must be between BOOKING_HORIZON_DAYS ({BOOKING_HORIZON_DAYS}) and 3660; got {STAFF_BOOKING_HORIZON_DAYS}.",
+    )
+# How staff pages write a time of day: "12" (2:30 PM, as North American clinics read it) or
+# "24" (14:30). The calendar, the week, Book for a caller and the practitioner's pages all use it.
+CLOCK_FORMAT = env_str("CLOCK_FORMAT", default="12")
+if CLOCK_FORMAT not in {"12", "24"}:
+    _fail("CLOCK_FORMAT", f"must be 12 or 24; got {CLOCK_FORMAT!r}.")
 # The reminder email goes out this many hours before the start, on the location's wall
 # clock: 24 is "the day before at the same time", also across a clock change.
 REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", default=24)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include(("booking.api", "api"))),
     path("staff/", include(staff_otp.urlpatterns)),
+    path("admin/reception/", include("reception.urls")),
     path("admin/", admin.site.urls),
 ]
 

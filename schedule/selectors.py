@@ -45,13 +45,10 @@ from booking.selectors import (
     time_off_zone,
     with_new_patient_flag,
 )
-from booking.services import BookingError, refuse_unless_allowed
+from booking.services import allowed_status_changes
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from schedule.models import CalendarFeed
-
-# The status changes a practitioner can make from the appointment page, in button order.
-STATUS_CHANGES = [Appointment.Status.ARRIVED, Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW]
 
 
 @dataclass(frozen=True)
@@ -288,21 +285,6 @@ def appointment_detail(*, practitioner: Practitioner, pk: int) -> AppointmentDet
         ],
         status_changes=allowed_status_changes(appointment),
     )
-
-
-def allowed_status_changes(appointment: Appointment, *, now: datetime | None = None) -> list[str]:
-    """The changes the booking services would accept now: asked of their own rule, so the page
-    never offers a button the service refuses (a race can still refuse one; the view says why).
-    Not the no-show correction's overlap check, which only the write can make."""
-    now = now or timezone.now()
-    allowed = []
-    for status in STATUS_CHANGES:
-        try:
-            refuse_unless_allowed(appointment, to=status, now=now)
-        except BookingError:
-            continue
-        allowed.append(status)
-    return allowed
 
 
 # Every answer the patient gave, in the model's order: a field added to Screening shows up here.

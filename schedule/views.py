@@ -16,19 +16,20 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from booking.forms import StatusChangeForm
 from booking.models import Appointment
-from booking.services import BookingError, mark_arrived, mark_completed, mark_no_show
+from booking.services import BookingError, mark_status
 from schedule import selectors
 from schedule.access import practitioner_required
-from schedule.forms import ScheduleLoginForm, StatusChangeForm
+from schedule.forms import ScheduleLoginForm
 
 # Dates outside these years are typing slips (and would overflow the date arithmetic).
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 
-MARK_STATUS = {
-    Appointment.Status.ARRIVED: (mark_arrived, "Marked arrived."),
-    Appointment.Status.COMPLETED: (mark_completed, "Marked completed."),
-    Appointment.Status.NO_SHOW: (mark_no_show, "Marked as a no-show."),
+DONE = {
+    Appointment.Status.ARRIVED: "Marked arrived.",
+    Appointment.Status.COMPLETED: "Marked completed.",
+    Appointment.Status.NO_SHOW: "Marked as a no-show.",
 }
 
 
@@ -115,13 +116,13 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose arrived, completed or no-show.")
         return redirect("schedule:appointment", pk=appointment.pk)
-    mark, done = MARK_STATUS[form.cleaned_data["status"]]
+    status = form.cleaned_data["status"]
     try:
-        mark(appointment=appointment, by=request.user)
+        mark_status(appointment=appointment, status=status, by=request.user)
     except BookingError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done)
+        messages.success(request, DONE[status])
     return redirect("schedule:appointment", pk=appointment.pk)
 
 

@@ -121,8 +121,15 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
+def reception_desk():
+    """The demo clinic's receptionist: the drill's changes are made as the front desk makes them."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="reception")
+
+
 def change_some_bookings() -> str:
-    """On the source: cancel one demo booking and move another, as patients do."""
+    """On the source: cancel one demo booking and move another, as the front desk does."""
     from django.utils import timezone
 
     from booking.availability import available_slots
@@ -130,13 +137,13 @@ def change_some_bookings() -> str:
     from booking.services import cancel_appointment, reschedule_appointment
 
     upcoming = list(Appointment.objects.live().filter(start__gt=timezone.now()).order_by("start")[:2])
-    cancel_appointment(appointment=upcoming[0], reason="Restore drill", by_patient=False)
+    cancel_appointment(appointment=upcoming[0], reason="Restore drill", actor=reception_desk())
     moving = upcoming[1]
     day = timezone.localdate(moving.start, moving.location.zone) + timedelta(days=7)
     slot = available_slots(
         service=moving.service, location=moving.location, practitioner=moving.practitioner, first_day=day, last_day=day
     )[0]
-    reschedule_appointment(appointment=moving, new_start=slot.start, by_patient=False)
+    reschedule_appointment(appointment=moving, new_start=slot.start, actor=reception_desk())
     return f"cancelled {upcoming[0].reference}, moved {moving.reference}"
 
 
@@ -204,7 +211,7 @@ def book_on_copy() -> dict[str, bool]:
             refused = constraint in str(error)
         results[f"{constraint} refuses an overlapping insert"] = refused
     freed = FreedTime.objects.count()
-    cancel_appointment(appointment=booked, reason="Restore drill", by_patient=False)
+    cancel_appointment(appointment=booked, reason="Restore drill", actor=reception_desk())
     results["cancelling notes freed time"] = FreedTime.objects.count() == freed + 1
     return results
 

@@ -6,7 +6,7 @@ practitioner B (Sofia); reception; the owner (superuser). Private links are cred
 their holder uses the real token, everyone else a token that is no link (→ 404), whatever
 their session.
 
-Size: 99 rows × 6 visitors = 594 checks (test_the_table_is_this_size keeps the number honest).
+Size: 106 rows × 6 visitors = 636 checks (test_the_table_is_this_size keeps the number honest).
 Every named URL pattern needs a row (test_every_url_pattern_has_a_row), admin included: its
 index, every app's page, every registered model's changelist and change page, every custom
 admin view. Only the admin's generic add / delete / history pages of each model and its
@@ -53,6 +53,7 @@ LOGIN = Redirect("/schedule/login/")
 ADMIN_LOGIN = Redirect("/admin/login/")
 TO_ADMIN = Redirect("/admin/")
 TO_CALL_FORM = Redirect("/discovery-call/")
+TO_CALENDAR = Redirect("/admin/reception/calendar/")
 
 
 def everyone(status):
@@ -133,7 +134,16 @@ ROWS = [
     ("admin:logout", None, (TO_ADMIN, TO_ADMIN, TO_ADMIN, TO_ADMIN, 405, 405)),
     ("admin:auth_user_password_change", lambda d, holder: [d["owner"].pk], ADMIN_ONLY),
     ("admin:index", None, RECEPTION_AND_ADMIN),
-    ("admin:booking_appointment_day_sheet", None, RECEPTION_AND_ADMIN),
+    # The day sheet's old address: the calendar now.
+    ("admin:booking_appointment_day_sheet", None, (*STAFF_ONLY, TO_CALENDAR, TO_CALENDAR)),
+    ("reception:calendar", None, RECEPTION_AND_ADMIN),
+    # The calendar's poll answers 401 rather than the login page, which it would swap into the grid.
+    ("reception:calendar_updates", None, (401, 401, 401, 401, 200, 200)),
+    ("reception:panel", lambda d, holder: [d["appointment"].pk], RECEPTION_AND_ADMIN),
+    ("reception:move", lambda d, holder: [d["appointment"].pk], RECEPTION_AND_ADMIN),
+    ("reception:change_status", lambda d, holder: [d["appointment"].pk], (*STAFF_ONLY, 405, 405)),
+    ("reception:cancel", lambda d, holder: [d["appointment"].pk], (*STAFF_ONLY, 405, 405)),
+    ("reception:drop", lambda d, holder: [d["appointment"].pk], (*STAFF_ONLY, 405, 405)),
     ("admin:booking_appointment_add", None, RECEPTION_AND_ADMIN),
     (
         "admin:discovery_discoverycallrequest_log_call",
@@ -216,7 +226,7 @@ def test_every_url_pattern_has_a_row():
 
 
 def test_the_table_is_this_size():
-    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (99, 6, 594)
+    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (106, 6, 636)
 
 
 @pytest.fixture
@@ -227,7 +237,7 @@ def data(catalogue, open_all_week, ten_am, booking_day, receptionist, superuser)
     book_follow_ups(appointment=appointment, sessions=2, interval_weeks=1, consent_given=True, consent_version="1")
     entry = join(dry_needling, westerville, booking_day, n=1)
     freed = book(dry_needling, westerville, ten_am + timedelta(hours=3), practitioner=physio, n=2)
-    cancel_appointment(appointment=freed, by_patient=True)
+    cancel_appointment(appointment=freed, actor=None)
     offer = make_offers()[0]
     now = timezone.now()
     attempt_fields = {"user_agent": "test", "ip_address": "203.0.113.7", "username": "x", "http_accept": "*/*"}

@@ -164,13 +164,13 @@ def test_the_record_shows_the_locations_local_times_with_the_zone_named(client, 
 
     page = client.get(reverse("admin:booking_appointment_change", args=[appointment.pk])).content.decode()
 
-    title = f"{appointment.reference} Tue 24 Nov 2026 09:30 MST, Sofia Marchetti"
+    title = f"{appointment.reference} Tue 24 Nov 2026 9:30 AM MST, Sofia Marchetti"
     assert str(appointment) == title
     assert f"<title>{title} | View appointment" in page  # the title, heading and breadcrumb
-    assert "Tue 24 Nov 2026 09:30 MST (America/Edmonton)" in page  # start
-    assert "Tue 24 Nov 2026 10:15 MST (America/Edmonton)" in page  # end
-    assert "Tue 24 Nov 2026 10:30 MST (America/Edmonton)" in page  # practitioner busy until
-    assert "Fri 20 Nov 2026 11:05 MST (America/Edmonton)" in page  # consent given
+    assert "Tue 24 Nov 2026 9:30 AM MST (America/Edmonton)" in page  # start
+    assert "Tue 24 Nov 2026 10:15 AM MST (America/Edmonton)" in page  # end
+    assert "Tue 24 Nov 2026 10:30 AM MST (America/Edmonton)" in page  # practitioner busy until
+    assert "Fri 20 Nov 2026 11:05 AM MST (America/Edmonton)" in page  # consent given
     assert "16:30" not in page and "4:30 p.m." not in page and " UTC" not in page
     assert '<div class="readonly">None</div>' not in page  # not cancelled: "-", as for any empty value
 

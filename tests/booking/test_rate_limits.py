@@ -187,7 +187,7 @@ OWN_LIMIT = {
     "admin:login": "django-axes lockout (tests/clinic/test_login_protection.py)",
 }
 # POSTs that reach nothing but a login page or a 404 for an anonymous client.
-STAFF_NAMESPACES = ("admin:", "schedule:", "staff_otp:")
+STAFF_NAMESPACES = ("admin:", "reception:", "schedule:", "staff_otp:")
 
 
 @pytest.mark.parametrize("name", LIMITED)

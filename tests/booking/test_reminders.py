@@ -301,13 +301,13 @@ def test_every_appointment_email_shows_the_time_on_the_locations_clock(physio, c
 
 
 def test_moving_an_appointment_after_its_reminder_went_out_earns_a_new_one(
-    physio, westerville, dry_needling, open_all_week, ten_am
+    physio, westerville, dry_needling, open_all_week, ten_am, receptionist
 ):
     start = ten_am + timedelta(days=3)
     appointment = AppointmentFactory(
         practitioner=physio, location=westerville, service=dry_needling, start=start, reminder_sent_at=timezone.now()
     )
-    moved = reschedule_appointment(appointment=appointment, new_start=start + timedelta(days=1), by_patient=False)
+    moved = reschedule_appointment(appointment=appointment, new_start=start + timedelta(days=1), actor=receptionist)
     assert moved.reminder_sent_at is None
 
 

@@ -181,7 +181,7 @@ class TestBookFollowUps:
         assert TreatmentSeries.objects.count() == 0
 
     def test_only_after_a_confirmed_treatment(self, first_visit):
-        cancel_appointment(appointment=first_visit, by_patient=True)
+        cancel_appointment(appointment=first_visit, actor=None)
         with pytest.raises(BookingError) as error:
             book_weekly(first_visit)
         assert error.value.code == "follow_ups_unavailable"
@@ -277,7 +277,7 @@ class TestSeriesOverview:
 
     def test_a_cancelled_visit_is_shown_as_such_and_can_be_booked_again(self, series_with_week_two_taken):
         visit = series_with_week_two_taken.appointments.get(series_session=3)
-        cancel_appointment(appointment=visit, by_patient=True)
+        cancel_appointment(appointment=visit, actor=None)
         session = series_overview(series_with_week_two_taken).sessions[2]
         assert session.not_booked_reason == "Cancelled."
         assert visit.start in [slot.start for slot in session.alternatives]  # its own time is free again
@@ -351,7 +351,7 @@ class TestManagePageOffersFollowUps:
         assert '<legend class="h5">Your health answers and consent</legend>' in page
 
     def test_no_form_for_a_cancelled_appointment_and_a_post_books_nothing(self, client, first_visit):
-        cancel_appointment(appointment=first_visit, by_patient=True)
+        cancel_appointment(appointment=first_visit, actor=None)
         page = client.get(reverse("booking:manage", args=[first_visit.manage_token])).content.decode()
         assert "Book my follow-ups" not in page
         response = post_series(client, first_visit)

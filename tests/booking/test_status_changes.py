@@ -106,8 +106,10 @@ def test_an_arrived_patient_is_never_a_no_show(appointment):
         (mark_no_show, "Cannot mark a cancelled appointment as a no-show."),
     ],
 )
-def test_a_cancelled_appointment_is_final(appointment, change, message):
-    cancel_appointment(appointment=appointment, reason="Patient rang", by_patient=False, now=TEN_AM - timedelta(days=1))
+def test_a_cancelled_appointment_is_final(appointment, change, message, receptionist):
+    cancel_appointment(
+        appointment=appointment, reason="Patient rang", actor=receptionist, now=TEN_AM - timedelta(days=1)
+    )
     with pytest.raises(BookingError) as refused:
         change(appointment=appointment, now=TEN_AM + 2 * timedelta(hours=1))
     assert (refused.value.code, refused.value.message) == ("invalid_transition", message)

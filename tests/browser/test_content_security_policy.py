@@ -1,7 +1,8 @@
 """Every kind of page works under the Content-Security-Policy, in Chromium: the public pages and the
 booking wizard as a patient, the admin as reception (change list with a search, an action and the
-date hierarchy, select2 autocomplete, history, day sheet), the schedule as a practitioner. Any
-`securitypolicyviolation` event or any console message fails the test, naming the page.
+date hierarchy, select2 autocomplete, history, the calendar with its panel and live updates, moving),
+the schedule as a practitioner. Any `securitypolicyviolation` event or any console message fails the
+test, naming the page.
 
 The recorder is an init script: the browser driver injects it, so the policy does not apply to it."""
 
@@ -130,8 +131,16 @@ def test_the_admin_works_for_reception_under_the_policy(page: Page, problems, bo
     visit(page, problems, f"/admin/booking/appointment/{booked.pk}/change/")
     visit(page, problems, f"/admin/booking/appointment/{booked.pk}/history/")
     day = timezone.localtime(booked.start, booked.location.zone).date()
-    visit(page, problems, f"/admin/booking/appointment/day-sheet/?location=westerville&date={day}")
-    expect(page.get_by_text("Grace").first).to_be_visible()
+    # The calendar: htmx, its poll and the panel it opens, and the drag helper, all under the policy.
+    visit(page, problems, f"/admin/reception/calendar/?location=westerville&date={day}")
+    block = page.locator(".cal-block", has_text="Grace").first
+    expect(block).to_be_visible()
+    block.click()
+    expect(page.locator("#calendar-panel").get_by_role("button", name="Cancel appointment")).to_be_visible()
+    page.wait_for_timeout(3500)  # one poll of the live updates
+    assert_clean(page, problems)
+    visit(page, problems, f"/admin/reception/appointments/{booked.pk}/move/")
+    visit(page, problems, f"/admin/reception/appointments/{booked.pk}/")
     visit(page, problems, "/admin/booking/appointment/add/")
     visit(page, problems, "/admin/discovery/discoverycallrequest/")
     visit(page, problems, "/admin/patients/patient/?q=Hopper")

@@ -163,7 +163,7 @@ def test_the_admin_index_opens_with_the_front_desk_shortcuts_for_reception(clien
     assert 'id="reception-desk"' in page
     desk = page.split('id="reception-desk"', 1)[1].split("</div>", 1)[0]
     for url in (
-        reverse("admin:booking_appointment_day_sheet"),
+        reverse("reception:calendar"),
         reverse("admin:booking_appointment_add"),
         reverse("admin:discovery_discoverycallrequest_changelist"),
     ):

@@ -82,9 +82,7 @@ def person_with_everything(*, service, location, start, staff, booking_day, scia
     )
     mark_completed(appointment=completed, by=staff)
     cancelled = past_visit(service=service, location=location, start=start - timedelta(days=7))
-    cancel_appointment(
-        appointment=cancelled, reason=CANCELLATION_REASON, by_patient=False, now=start - timedelta(days=8)
-    )
+    cancel_appointment(appointment=cancelled, reason=CANCELLATION_REASON, actor=staff, now=start - timedelta(days=8))
     patient = completed.patient
 
     # A staff edit of the record, and a duplicate under an older address merged into it.

@@ -179,7 +179,7 @@ def test_offer_links_are_replaced_too(person, superuser, physio, westerville, te
     assert WaitlistOffer.objects.get(pk=offer.pk).token != offer.token
 
 
-def test_the_records_still_show_in_the_admin_the_day_sheet_and_the_schedule(
+def test_the_records_still_show_in_the_admin_the_calendar_and_the_schedule(
     client, person, superuser, practitioner_user, westerville
 ):
     anonymise_patient(person.patient, by=superuser)
@@ -191,7 +191,8 @@ def test_the_records_still_show_in_the_admin_the_day_sheet_and_the_schedule(
         reverse("admin:patients_patient_change", args=[person.patient.pk]),
         reverse("admin:patients_patient_history", args=[person.patient.pk]),
         reverse("admin:patients_patient_changelist"),
-        reverse("admin:booking_appointment_day_sheet") + f"?location={westerville.slug}&date={day.isoformat()}",
+        reverse("reception:calendar") + f"?location={westerville.slug}&date={day.isoformat()}",
+        reverse("reception:panel", args=[person.completed.pk]),
     ]
     for page in pages:
         response = client.get(page)

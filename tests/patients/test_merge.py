@@ -106,7 +106,7 @@ def test_once_one_of_the_overlapping_appointments_is_cancelled_the_merge_goes_th
 ):
     first = book(dry_needling, westerville, ten_am, practitioner=physio, n=1)
     second = book(acupuncture, westerville, ten_am, practitioner=acupuncturist, n=2)
-    cancel_appointment(appointment=second, by_patient=False, reason="booked twice")
+    cancel_appointment(appointment=second, actor=receptionist, reason="booked twice")
 
     merge_patients(keep=first.patient, duplicates=[second.patient], by=receptionist)
 

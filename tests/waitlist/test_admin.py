@@ -25,7 +25,7 @@ def change_url(entry) -> str:
 def offered_entry(dry_needling, westerville, physio, open_all_week, booking_day, ten_am):
     appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
     entry = join(dry_needling, westerville, booking_day, n=1)
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
     make_offers()
     return entry
 

@@ -38,7 +38,7 @@ def freed_ten_am(dry_needling, westerville, physio, open_all_week, booking_day, 
     second = join(dry_needling, westerville, booking_day, n=2)
     run_worker()
     mail.outbox.clear()
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
     return first, second
 
 

@@ -161,7 +161,7 @@ def offer(catalogue, open_all_week, booking_day, ten_am):
     appointment = book(dry_needling, westerville, ten_am)
     join(dry_needling, westerville, booking_day, n=1)
     join(dry_needling, westerville, booking_day, n=2)
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
     return make_offers()[0]
 
 

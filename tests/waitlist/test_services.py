@@ -161,7 +161,7 @@ def test_a_cancellation_frees_the_appointments_time_with_its_buffer(
 ):
     appointment = book(dry_needling, westerville, ten_am)
 
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
 
     assert _freed() == [(physio.pk, westerville.pk, appointment.start, appointment.blocked_until)]
 
@@ -170,7 +170,7 @@ def test_a_move_frees_the_old_time(dry_needling, westerville, physio, open_all_w
     appointment = book(dry_needling, westerville, ten_am)
     old_start, old_blocked_until = appointment.start, appointment.blocked_until
 
-    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=3), by_patient=True)
+    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=3), actor=None)
 
     assert _freed() == [(physio.pk, westerville.pk, old_start, old_blocked_until)]
 
@@ -222,7 +222,7 @@ def test_a_cancelled_time_is_offered_to_the_patients_waiting_for_it(
     left = join(dry_needling, westerville, booking_day, n=4)
     leave_waitlist(entry=left)
 
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
     offers = make_offers()
 
     assert [(offer.entry_id, offer.practitioner_id, offer.start) for offer in offers] == [
@@ -239,7 +239,7 @@ def test_an_entry_for_a_practitioner_is_not_offered_anothers_time(
     appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
     join(acupuncture, westerville, booking_day, n=1, practitioner=acupuncturist)
 
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
 
     assert make_offers() == []
 
@@ -249,7 +249,7 @@ def test_an_ended_place_gets_no_offer(dry_needling, westerville, physio, open_al
     entry = join(dry_needling, westerville, booking_day, n=1)
     WaitlistEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
 
     assert make_offers() == []
 
@@ -287,7 +287,7 @@ def test_no_second_time_is_offered_where_the_first_ones_buffer_reaches(
     )
     entries = [join(dry_needling, westerville, booking_day, n=10 + i) for i in range(OFFERS_PER_SLOT + 1)]
 
-    cancel_appointment(appointment=appointment, by_patient=True)  # frees 10:00-11:15
+    cancel_appointment(appointment=appointment, actor=None)  # frees 10:00-11:15
     offers = make_offers()
 
     assert [(offer.entry_id, offer.start) for offer in offers] == [(entry.pk, ten_am) for entry in entries[:-1]]
@@ -311,7 +311,7 @@ def offered(dry_needling, westerville, physio, open_all_week, booking_day, ten_a
     appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
     join(dry_needling, westerville, booking_day, n=1)
     join(dry_needling, westerville, booking_day, n=2)
-    cancel_appointment(appointment=appointment, by_patient=True)
+    cancel_appointment(appointment=appointment, actor=None)
     return make_offers()
 
 

@@ -1,11 +1,15 @@
-"""Book for a caller: the receptionist's booking form in the admin (source "phone").
+"""Book for a caller: the receptionist's booking form in the admin (source "phone", or
+"walk-in" for a patient at the desk).
 
 The steps (service → location → practitioner or anyone → day) are a GET form, so the page
 works without JavaScript and a link can open it prefilled: ?service=&location= (slugs),
-?patient= (a Patient pk), ?discovery_call= (the call-back request being answered). The booking
-is a POST whose action keeps that query string, so the screening answers travel in the POST
-body only. It books through book_appointment like every other path; the confirmation email
-goes out from the worker, as for an online booking.
+?patient= (a Patient pk), ?discovery_call= (the call-back request being answered). A free cell
+of the calendar links here with ?location=&practitioner=&day=&at= (the instant clicked) and no
+service: the page then offers the services that fit that time, and the time comes preselected.
+The booking is a POST whose action keeps that query string, so the screening answers travel in
+the POST body only. It books through book_appointment like every other path, as the staff
+member (the staff rules: from the current grid time, up to STAFF_BOOKING_HORIZON_DAYS ahead);
+the confirmation email goes out from the worker, as for an online booking.
 """
 
 from datetime import date, timedelta
@@ -22,16 +26,21 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from booking import selectors
-from booking.forms import PhoneBookingForm, PhoneBookingStepsForm
+from booking.availability import BookingRules
 from booking.models import Appointment
 from booking.services import BookingError, book_appointment
+from clinic import clock
+from clinic.models import Location, Practitioner, Service
 from patients.models import ConsentText
 from patients.services import SAFETY_QUESTIONS, current_consent
+from reception import selectors as reception_selectors
+from reception.forms import PhoneBookingForm, PhoneBookingStepsForm
 
 DAYS_SHOWN = 7
-TEMPLATE = "admin/booking/phone_booking/form.html"
+TEMPLATE = "reception/phone_booking.html"
 
 # What reception reads: book_appointment's messages are written for a patient booking online.
 MESSAGES_FOR_RECEPTION = {
@@ -39,7 +48,8 @@ MESSAGES_FOR_RECEPTION = {
     "already_booked": "This patient already has an appointment at that time.",
     "initial_assessment_required": (
         "This service is for returning patients, and this patient has no treatment booked or had before "
-        "that time. Book an initial assessment first."
+        "that time. Book an initial assessment instead, or, if the clinic has treated them before this "
+        "system, say so under “Returning patient without a record here”."
     ),
     "consent_required": "Read the consent to the caller and tick the box when they agree.",
     "consent_changed": "The consent text was updated while you were booking. Read the new version to the caller.",
@@ -55,7 +65,7 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
 
     steps = PhoneBookingStepsForm(request.GET)
     call_request = _discovery_call_request(steps)
-    context = {"steps": steps, "call_request": call_request}
+    context = {"steps": steps, "call_request": call_request, **_from_a_calendar_cell(request, steps)}
 
     if request.method == "POST" and steps.ready:
         form = PhoneBookingForm(request.POST, admin_site=model_admin.admin_site)
@@ -88,7 +98,7 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
 
     if steps.ready:
         context.update(_free_times(steps, form))
-    adminform = helpers.AdminForm(form, _booking_fieldsets(consent), {}, model_admin=model_admin)
+    adminform = helpers.AdminForm(form, _booking_fieldsets(consent, steps.choice.service), {}, model_admin=model_admin)
     steps_adminform = helpers.AdminForm(steps, [(None, {"fields": list(steps.fields)})], {}, model_admin=model_admin)
     context.update(
         model_admin.admin_site.each_context(request),
@@ -136,8 +146,10 @@ def _book_for_caller(*, steps: PhoneBookingStepsForm, form: PhoneBookingForm, ca
             patient_details=form.patient_details(),
             screening=form.screening_answers(),
             consent_given=form.cleaned_data["consent"],
-            source=Appointment.Source.PHONE,
+            source=form.cleaned_data["source"],
             consent_version=form.cleaned_data["consent_version"],
+            actor=by,
+            returning_patient_reason=form.cleaned_data["returning_patient_reason"],
         )
         if call_request is not None:
             from discovery.services import mark_request_booked
@@ -157,6 +169,8 @@ def _show_booking_error(form: PhoneBookingForm, error: BookingError, *, steps: P
         form.add_error("consent", message)
     elif error.code == "slot_unavailable":
         form.add_error("start", message)
+    elif error.code == "initial_assessment_required" and "returning_patient_reason" in form.fields:
+        form.add_error("returning_patient_reason", message)
     else:
         form.add_error(None, message)
     if error.code == "initial_assessment_required":
@@ -181,18 +195,28 @@ def _urgent_care_only(form: PhoneBookingForm) -> dict:
 def _free_times(steps: PhoneBookingStepsForm, form: PhoneBookingForm) -> dict:
     """The chosen day's free times as the form's radio buttons, and the days around it."""
     choice, day = steps.choice, steps.cleaned_data["day"]
+    rules = BookingRules.for_staff()
     days = selectors.days_with_slots(
         service=choice.service,
         location=choice.location,
         practitioner=choice.practitioner,
         first_day=day,
         days=DAYS_SHOWN,
+        rules=rules,
     )
     names = None if choice.practitioner else {item.pk: item.name for item in steps.practitioners}
     form.offer_times(days[0].slots, zone=choice.location.zone, practitioner_names=names)
+    clicked, clicked_gone = steps.clicked_start, False
+    if clicked is not None and not form.is_bound:
+        if any(slot.start == clicked for slot in days[0].slots):
+            form.initial["start"] = clicked.isoformat()
+        else:
+            clicked_gone = True
     shown_days_have_times = any(each.slots for each in days)
-    next_free = None if shown_days_have_times else selectors.next_free_slot(choice=choice, after=day)
+    next_free = None if shown_days_have_times else selectors.next_free_slot(choice=choice, after=day, rules=rules)
     return {
+        "clicked_gone": clicked_gone,
+        "clicked_time": clock.staff_time(timezone.localtime(clicked, choice.location.zone)) if clicked else "",
         "day": day,
         "location": choice.location,
         "has_free_times": bool(days[0].slots),
@@ -213,12 +237,13 @@ def _day_query(steps: PhoneBookingStepsForm, day: date) -> str | None:
     return steps.query(day=day.isoformat()) if day <= steps.last_day else None
 
 
-def _booking_fieldsets(consent: ConsentText) -> list:
+def _booking_fieldsets(consent: ConsentText, service: Service | None) -> list:
+    returning_only = service is not None and service.who_can_book == Service.WhoCanBook.RETURNING
     return [
         (
             "Patient",
             {
-                "fields": ["patient"],
+                "fields": ["source", "patient", *(["returning_patient_reason"] if returning_only else [])],
                 "description": "An existing patient, or leave empty and fill in the new patient below.",
             },
         ),
@@ -259,7 +284,51 @@ def _booked_message(appointment: Appointment) -> str:
     # service booked says something about the patient's health.
     local_start = timezone.localtime(appointment.start, appointment.location.zone)
     return (
-        f"Booked {appointment.reference}: {dateformat.format(local_start, 'l j F Y, g:i A')} "
+        f"Booked {appointment.reference}: {dateformat.format(local_start, 'l j F Y')}, {clock.staff_time(local_start)} "
         f"{appointment.location.name} time ({appointment.location.timezone}), with {appointment.practitioner.name}. "
         "The confirmation email goes out shortly."
     )
+
+
+def _from_a_calendar_cell(request: HttpRequest, steps: PhoneBookingStepsForm) -> dict:
+    """A free cell of the calendar was clicked (?location=&practitioner=&day=&at=, no service yet):
+    the services that fit there, each a link that opens the free times with that one chosen."""
+    if steps.choice.service is not None or not request.GET.get("at"):
+        return {}
+    start = selectors.parse_instant(request.GET["at"])
+    location = Location.objects.active().filter(slug=request.GET.get("location", "")).first()
+    practitioner = Practitioner.objects.active().filter(slug=request.GET.get("practitioner", "")).first()
+    if start is None or location is None or practitioner is None:
+        return {}
+    services = reception_selectors.services_fitting(location=location, practitioner=practitioner, start=start)
+    at = start.strftime("%Y-%m-%dT%H:%MZ")
+    day = timezone.localtime(start, location.zone).date().isoformat()
+    kept = {name: request.GET.get(name, "") for name in ("patient", "discovery_call")}
+    return {
+        "cell": {
+            "location": location,
+            "practitioner": practitioner,
+            "when": f"{dateformat.format(timezone.localtime(start, location.zone), 'l j F')}, "
+            f"{clock.staff_time(timezone.localtime(start, location.zone))}",
+            "services": [
+                (
+                    service,
+                    urlencode(
+                        {
+                            name: value
+                            for name, value in {
+                                "service": service.slug,
+                                "location": location.slug,
+                                "practitioner": practitioner.slug,
+                                "day": day,
+                                "at": at,
+                                **kept,
+                            }.items()
+                            if value
+                        }
+                    ),
+                )
+                for service in services
+            ],
+        }
+    }

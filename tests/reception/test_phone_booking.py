@@ -48,6 +48,7 @@ def steps(service, location, *, practitioner="any", day=None, **extra) -> str:
 def booking_data(at, **changes) -> dict:
     data = {
         "start": at.isoformat(),
+        "source": "phone",
         **NEW_PATIENT,
         "consent": "on",
         "consent_version": current_consent().version,
@@ -367,9 +368,30 @@ class TestBooking:
 
         page = reception_client.post(url, booking_data(ten_am)).content.decode()
 
-        assert "Book an initial assessment first" in page
+        assert "Book an initial assessment instead" in page
+        assert "say so under “Returning patient without a record here”" in page
         assert f"?service={dry_needling.slug}&amp;location=westerville" in page
         assert 'value="Lovelace"' in page and Appointment.objects.count() == 0
+
+        reason = "Treated at the clinic before we used this system"
+        response = reception_client.post(url, booking_data(ten_am, returning_patient_reason=reason))
+        assert response.status_code == 302
+        assert Appointment.objects.get().returning_patient_reason == reason
+
+    def test_the_override_is_only_asked_for_a_service_for_returning_patients(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        page = reception_client.get(steps(dry_needling, westerville, day=ten_am.date())).content.decode()
+        assert 'name="returning_patient_reason"' not in page
+
+    def test_a_walk_in_is_booked_as_one(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        url = steps(dry_needling, westerville, day=ten_am.date())
+        assert reception_client.post(url, booking_data(ten_am, source="walk_in")).status_code == 302
+        assert Appointment.objects.get().source == "walk_in"
+        response = reception_client.post(url, booking_data(ten_am + timedelta(hours=2), source="online"))
+        assert "Select a valid choice" in response.content.decode()  # "online" is the patients' own
 
     @pytest.mark.parametrize(
         ("changes", "error"),
@@ -497,3 +519,90 @@ class TestDiscoveryCall:
 
         assert f"Request {call_request.reference} is closed" in page
         assert Appointment.objects.count() == 0  # booked and then rolled back with the refusal
+
+
+class TestFromTheCalendar:
+    """A click on a free cell of the day calendar: location, practitioner, day and time filled in."""
+
+    def cell_url(self, location, practitioner, start) -> str:
+        return page_url(
+            location=location.slug,
+            practitioner=practitioner.slug,
+            day=start.astimezone(location.zone).date().isoformat(),
+            at=start.strftime("%Y-%m-%dT%H:%MZ"),
+        )
+
+    def test_the_services_that_fit_the_time_are_offered(
+        self, reception_client, catalogue, open_all_week, dry_needling, discovery_call, westerville, physio, ten_am
+    ):
+        # Maya gives dry needling (60 min + 15) and discovery calls (15 min) at Westerville; with
+        # a patient at 11:00, only the call fits at 10:30.
+        AppointmentFactory(practitioner=physio, location=westerville, start=ten_am + timedelta(hours=1))
+
+        fits_both = reception_client.get(
+            self.cell_url(westerville, physio, ten_am - timedelta(hours=1))
+        ).content.decode()
+        fits_one = reception_client.get(
+            self.cell_url(westerville, physio, ten_am + timedelta(minutes=30))
+        ).content.decode()
+
+        assert "These services fit this time" in fits_both
+        assert (
+            ">Initial assessment + dry needling · 60 min<" in fits_both
+            and ">Free discovery call · 15 min<" in fits_both
+        )
+        assert (
+            ">Initial assessment + dry needling · 60 min<" not in fits_one
+            and ">Free discovery call · 15 min<" in fits_one
+        )
+        nine = (ten_am - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
+        assert f"?service={dry_needling.slug}&amp;location=westerville&amp;practitioner=maya-lindqvist" in fits_both
+        assert f"at={nine.replace(':', '%3A')}" in fits_both
+
+    def test_the_clicked_time_comes_preselected(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, physio, ten_am
+    ):
+        url = steps(
+            dry_needling,
+            westerville,
+            practitioner=physio.slug,
+            day=ten_am.date(),
+            at=ten_am.strftime("%Y-%m-%dT%H:%MZ"),
+        )
+        page = reception_client.get(url).content.decode()
+        radio = page.split(f'value="{ten_am.isoformat()}"', 1)[1].split(">", 1)[0]
+        assert " checked" in radio
+        assert f"at={ten_am.strftime('%Y-%m-%dT%H:%MZ').replace(':', '%3A')}" in page  # kept in the POST's action
+
+    def test_a_clicked_time_taken_meanwhile_says_so(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, physio, ten_am
+    ):
+        AppointmentFactory(practitioner=physio, location=westerville, start=ten_am)
+        url = steps(
+            dry_needling,
+            westerville,
+            practitioner=physio.slug,
+            day=ten_am.date(),
+            at=ten_am.strftime("%Y-%m-%dT%H:%MZ"),
+        )
+        page = reception_client.get(url).content.decode()
+        assert "10:00 AM is no longer free on this day" in page
+
+    def test_nothing_fits_says_what_to_do(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, physio, ten_am
+    ):
+        AppointmentFactory(practitioner=physio, location=westerville, start=ten_am)
+        page = reception_client.get(self.cell_url(westerville, physio, ten_am)).content.decode()
+        assert "fits this time (it may have been taken meanwhile)" in page
+
+    @pytest.mark.parametrize("at", ["soon", "\x00", "2026-99-99T10:00Z"])
+    def test_nonsense_in_the_cell_link_is_ignored(self, reception_client, catalogue, westerville, physio, at):
+        response = reception_client.get(page_url(location="westerville", practitioner=physio.slug, at=at))
+        assert response.status_code == 200 and "These services fit" not in response.content.decode()
+
+    def test_the_fitting_services_cost_a_fixed_number_of_queries(
+        self, reception_client, busy_clinic, physio, westerville, ten_am, django_assert_max_num_queries
+    ):
+        with django_assert_max_num_queries(16):
+            response = reception_client.get(self.cell_url(westerville, physio, ten_am))
+        assert response.status_code == 200

@@ -1,0 +1,43 @@
+"""How staff pages write a time of day: one setting, CLOCK_FORMAT ("12" or "24"), for the
+calendar, the week, Book for a caller, the appointment record and the practitioner's pages.
+
+Takes wall-clock times: callers convert an instant to its location's zone first.
+"""
+
+from datetime import datetime, time
+
+from django.conf import settings
+from django.utils import timezone
+
+
+def staff_time(moment: datetime | time, *, zone_name: bool = False) -> str:
+    """'2:30 PM' or '14:30'; with zone_name, the zone's abbreviation after it ('2:30 PM EST'),
+    which tells apart the two 1:30s of a fall-back night."""
+    if settings.CLOCK_FORMAT == "24":
+        text = f"{moment:%H:%M}"
+    else:
+        hour = moment.hour % 12 or 12
+        text = f"{hour}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+    if zone_name and isinstance(moment, datetime) and moment.tzinfo is not None:
+        text = f"{text} {moment:%Z}"
+    return text
+
+
+def staff_time_range(start: datetime | time, end: datetime | time, *, zone_name: bool = False) -> str:
+    """'9:00 AM–10:00 AM' / '09:00–10:00'."""
+    return f"{staff_time(start, zone_name=zone_name)}–{staff_time(end, zone_name=zone_name)}"
+
+
+def hour_label(moment: datetime | time) -> str:
+    """The calendar's row label on the hour: '9 AM' / '09:00'."""
+    if settings.CLOCK_FORMAT == "24":
+        return f"{moment:%H:%M}"
+    hour = moment.hour % 12 or 12
+    return f"{hour} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def staff_datetime(instant: datetime, zone) -> str:
+    """An instant as the location's clock shows it, the zone named: the record's times,
+    e.g. 'Wed 02 Dec 2026 2:30 PM EST (America/New_York)'."""
+    local = timezone.localtime(instant, zone)
+    return f"{local:%a %d %b %Y} {staff_time(local, zone_name=True)} ({zone.key})"

@@ -46,6 +46,17 @@ class WeeklyHours:
     effective_from: date | None = None
     effective_to: date | None = None
 
+    @classmethod
+    def of(cls, row: WorkingHours) -> "WeeklyHours":
+        return cls(
+            practitioner_id=row.practitioner_id,
+            weekday=row.weekday,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+        )
+
     def applies_on(self, day: date) -> bool:
         return (
             day.weekday() == self.weekday
@@ -291,14 +302,7 @@ def schedule_inputs(
     window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
 
     weekly_hours = [
-        WeeklyHours(
-            practitioner_id=row.practitioner_id,
-            weekday=row.weekday,
-            start_time=row.start_time,
-            end_time=row.end_time,
-            effective_from=row.effective_from,
-            effective_to=row.effective_to,
-        )
+        WeeklyHours.of(row)
         for row in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location=location)
         .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=last_day))
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first_day))

@@ -286,36 +286,51 @@ def cancel_appointment(
 NOT_QUALIFIED_MESSAGE = "{practitioner} does not give {service} at {location}."
 
 
+CHANGED_MEANWHILE_MESSAGE = "This appointment was changed meanwhile (moved or updated by someone else): look again."
+
+
 def reschedule_appointment(
     *,
     appointment: Appointment,
     new_start: datetime,
     actor: AbstractBaseUser | None,
     new_practitioner: Practitioner | None = None,
+    if_unchanged_since: datetime | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Move to another free start, through the same engine and locks as a booking.
 
-    `actor`: the staff member moving it (reception: the calendar's drag, its Move page, the
+    `actor`: the staff member moving it (reception: the calendar's drop, its Move page, the
     admin), recorded in the history; staff may move a confirmed appointment at any time, to a
-    start the staff rules allow, and to `new_practitioner` (qualified for its service at its location). None is
-    the patient through their link: the same practitioner, until the cancellation window, under
-    the patients' rules.
+    start the staff rules allow, and to `new_practitioner` (qualified for its service at its
+    location). None is the patient through their link: the same practitioner, until the
+    cancellation window, under the patients' rules.
+    `if_unchanged_since`: the appointment's updated_at as the page showed it; a move decided on
+    a picture someone else has changed since is refused, not applied over their change.
 
-    Raises BookingError: not_changeable, too_late, not_qualified, slot_unavailable (taken,
-    time off, outside the practitioner's hours or the rules), already_booked (the patient has
-    another appointment then).
+    Raises BookingError: not_changeable, too_late, changed_meanwhile, not_qualified,
+    slot_unavailable (taken, time off, outside the practitioner's hours or the rules),
+    already_booked (the patient has another appointment then).
     """
     now = now or timezone.now()
-    if actor is None and new_practitioner is not None and new_practitioner.pk != appointment.practitioner_id:
+    if actor is None and new_practitioner is not None:
         raise ValueError("Patients move their appointment with the same practitioner.")
-    target_id = new_practitioner.pk if new_practitioner is not None else appointment.practitioner_id
     with transaction.atomic():
+        # The practitioner it is with now, read afresh: the caller's copy may be older than a
+        # move someone else has committed since.
+        current_id = Appointment.objects.filter(pk=appointment.pk).values_list("practitioner_id", flat=True).get()
+        target_id = new_practitioner.pk if new_practitioner is not None else current_id
         # Both practitioners' rows, in id order as book_appointment locks them: the time given
         # back and the time taken, without a deadlock against a booking for either.
-        for practitioner_id in sorted({appointment.practitioner_id, target_id}):
+        for practitioner_id in sorted({current_id, target_id}):
             lock_practitioner(practitioner_id)
         locked = _lock_for_change(appointment, by_patient=actor is None, now=now)
+        if locked.practitioner_id != current_id or (
+            if_unchanged_since is not None and locked.updated_at != if_unchanged_since
+        ):
+            # Moved between the fresh read and the lock (its practitioner's row is then not
+            # locked), or since the page that asked for this move was drawn.
+            raise BookingError("changed_meanwhile", CHANGED_MEANWHILE_MESSAGE)
         if target_id != locked.practitioner_id:
             qualified = bookable_practitioners(
                 service=locked.service, location=locked.location, practitioner=new_practitioner

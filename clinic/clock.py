@@ -4,7 +4,7 @@ calendar, the week, Book for a caller, the appointment record and the practition
 Takes wall-clock times: callers convert an instant to its location's zone first.
 """
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,3 +41,17 @@ def staff_datetime(instant: datetime, zone) -> str:
     e.g. 'Wed 02 Dec 2026 2:30 PM EST (America/New_York)'."""
     local = timezone.localtime(instant, zone)
     return f"{local:%a %d %b %Y} {staff_time(local, zone_name=True)} ({zone.key})"
+
+
+def clocks_change_on(day: date, zone) -> bool:
+    """A 23- or 25-hour day in `zone`: a bare "1:30 AM" can then be two instants, or none, so
+    times that day carry the zone's abbreviation."""
+    midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return next_midnight - midnight != timedelta(days=1)
+
+
+def staff_slot_time(instant: datetime, zone) -> str:
+    """A free time in a list of them: '2:30 PM', named ('1:30 AM EST') on a day the clocks change."""
+    local = timezone.localtime(instant, zone)
+    return staff_time(local, zone_name=clocks_change_on(local.date(), zone))

@@ -29,6 +29,7 @@ from clinic.clock import staff_datetime
 from clinic.models import Location
 from reception.forms import CancellationForm
 from reception.phone_booking import book_by_phone_view
+from reception.views import calendar_url_for
 
 
 class LocalDayFilter(admin.SimpleListFilter):
@@ -195,7 +196,13 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The record's way to the front desk's own pages for it: the calendar and a move.
-        extra_context = {**(extra_context or {}), "can_move": self.has_change_permission(request)}
+        appointment = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_move": self.has_change_permission(request),
+            # The appointment's own local day: a 20:30 New York visit is not on the next (UTC) day.
+            "calendar_url": calendar_url_for(appointment) if appointment else None,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="reminder sent", boolean=True, ordering="reminder_sent_at")

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -40,6 +41,10 @@ class PatientAutocomplete(NamedAutocomplete):
 
     def optgroups(self, name, value, attr=None):
         return super().optgroups(name, [each for each in value if _is_ascii_number(str(each))], attr)
+
+    def get_url(self):
+        # The front desk's own search, which names date of birth, email and last visit.
+        return reverse("reception:patient_search")
 
 
 def _is_ascii_number(text: str) -> bool:
@@ -136,9 +141,10 @@ class PhoneBookingStepsForm(forms.Form):
         return self.today + timedelta(days=settings.STAFF_BOOKING_HORIZON_DAYS)
 
     def clean_at(self) -> str:
-        # A link may carry anything: what is no instant is dropped, not reported.
+        # A link may carry anything: what is no instant reception could book is dropped, not
+        # reported (year 9999 would overflow the local-time arithmetic).
         at = selectors.parse_instant(self.cleaned_data.get("at") or "")
-        return at.strftime("%Y-%m-%dT%H:%MZ") if at else ""
+        return at.strftime("%Y-%m-%dT%H:%MZ") if at and within_staff_reach(at) else ""
 
     @property
     def clicked_start(self) -> datetime | None:
@@ -246,7 +252,7 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
         with the practitioner's name when the caller asked for anyone."""
         choices = []
         for slot in slots:
-            label = clock.staff_time(timezone.localtime(slot.start, zone))
+            label = clock.staff_slot_time(slot.start, zone)
             if practitioner_names:
                 label = f"{label} · {practitioner_names[slot.practitioner_id]}"
             choices.append((slot.start.isoformat(), label))
@@ -336,9 +342,15 @@ class MoveForm(forms.Form):
         queryset=Practitioner.objects.active(),
         error_messages={"invalid_choice": "Choose one of the practitioners shown."},
     )
+    # The appointment's updated_at when the page was drawn: a move decided on an older picture
+    # is refused (reschedule_appointment's if_unchanged_since).
+    version = forms.CharField(max_length=40, required=False, widget=forms.HiddenInput)
 
     def clean_start(self) -> datetime:
         start = selectors.parse_instant(self.cleaned_data["start"])
         if start is None or not within_staff_reach(start):
             raise forms.ValidationError("Choose one of the free times.")
         return start
+
+    def clean_version(self) -> datetime | None:
+        return selectors.parse_instant(self.cleaned_data.get("version") or "")

@@ -37,7 +37,7 @@ from clinic.models import Location, Practitioner, Service
 from patients.models import ConsentText
 from patients.services import SAFETY_QUESTIONS, current_consent
 from reception import selectors as reception_selectors
-from reception.forms import PhoneBookingForm, PhoneBookingStepsForm
+from reception.forms import PhoneBookingForm, PhoneBookingStepsForm, within_staff_reach
 
 DAYS_SHOWN = 7
 TEMPLATE = "reception/phone_booking.html"
@@ -296,9 +296,11 @@ def _from_a_calendar_cell(request: HttpRequest, steps: PhoneBookingStepsForm) ->
     if steps.choice.service is not None or not request.GET.get("at"):
         return {}
     start = selectors.parse_instant(request.GET["at"])
+    if start is None or not within_staff_reach(start):
+        return {}
     location = Location.objects.active().filter(slug=request.GET.get("location", "")).first()
     practitioner = Practitioner.objects.active().filter(slug=request.GET.get("practitioner", "")).first()
-    if start is None or location is None or practitioner is None:
+    if location is None or practitioner is None:
         return {}
     services = reception_selectors.services_fitting(location=location, practitioner=practitioner, start=start)
     at = start.strftime("%Y-%m-%dT%H:%MZ")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -37,6 +38,7 @@ from clinic.models import Location
 from reception import selectors
 from reception.forms import CancellationForm, MoveForm
 
+TEXT = "text/plain; charset=utf-8"
 DONE = {
     Appointment.Status.ARRIVED: "Marked arrived",
     Appointment.Status.COMPLETED: "Marked completed",
@@ -47,6 +49,8 @@ MOVE_REFUSED = {
     "slot_unavailable": "That time is not free for this appointment any more (taken meanwhile, time off, or outside "
     "the practitioner's hours). The appointment has not moved.",
     "already_booked": "The patient has another appointment at that time. The appointment has not moved.",
+    "changed_meanwhile": "Someone else changed this appointment meanwhile: look at it again as it is now. "
+    "The appointment has not moved.",
 }
 
 
@@ -129,6 +133,9 @@ def _calendar_context(request: HttpRequest, calendar: selectors.DayCalendar | No
         "can_book": request.user.has_perm("booking.add_appointment"),
         "can_move": request.user.has_perm("booking.change_appointment"),
         "calendar_query": _calendar_query(calendar) if calendar else "",
+        "block_url": "reception:panel",
+        "panel": True,
+        "week_url": "reception:week",
     }
 
 
@@ -175,8 +182,11 @@ def calendar_updates(request: HttpRequest) -> HttpResponse:
     else the grid again. Answers 401/403 (never the login page) when the login has ended, so
     the page can say so; and the poll itself does not keep a login alive."""
     if not (request.user.is_active and request.user.is_staff):
-        return HttpResponse("Your login has ended. Reload the page to log in again.", status=401)
-    _require(request, "booking.view_appointment")
+        return HttpResponse("Your login has ended. Reload the page to log in again.", status=401, content_type=TEXT)
+    if not request.user.has_perm("booking.view_appointment"):
+        return HttpResponse(
+            "You may no longer see the calendar. Ask the clinic's owner.", status=403, content_type=TEXT
+        )
     _locations, choice = _chosen_calendar(request, warn=False)
     if choice is None:
         return HttpResponse(status=204)
@@ -185,6 +195,36 @@ def calendar_updates(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     context = _calendar_context(request, choice.calendar(), version)
     return TemplateResponse(request, "reception/_calendar_grid.html", context)
+
+
+@require_safe
+def week(request: HttpRequest) -> HttpResponse:
+    """One practitioner's week, Monday to Sunday, every location they work at: the same blocks."""
+    _require(request, "booking.view_appointment")
+    practitioners = list(selectors.week_practitioners())
+    wanted = request.GET.get("practitioner", "").strip()
+    practitioner = next((item for item in practitioners if wanted in (item.slug, str(item.pk))), None)
+    if practitioner is None and wanted:
+        messages.warning(request, "There is no active practitioner by that name; showing the first one.")
+    practitioner = practitioner or (practitioners[0] if practitioners else None)
+    calendar = None
+    if practitioner is not None:
+        zone = selectors.week_zone(practitioner)
+        today = timezone.localtime(timezone.now(), zone).date()
+        calendar = selectors.practitioner_week(practitioner=practitioner, day=_chosen_day(request, default=today))
+    context = _admin_context(
+        request,
+        title=f"{practitioner.name}: week" if practitioner else "Week",
+        practitioners=practitioners,
+        calendar=calendar,
+        screening_flags=SCREENING_FLAGS,
+        show_screening=request.user.has_perm("patients.view_screening"),
+        can_book=request.user.has_perm("booking.add_appointment"),
+        can_move=False,  # moves are made in the day calendar or on the Move page
+        block_url="reception:panel",
+        panel=False,
+    )
+    return TemplateResponse(request, "reception/week.html", context)
 
 
 # An appointment's panel, its status buttons and cancelling ---------------------------------------
@@ -206,10 +246,10 @@ def _back_to(request: HttpRequest, appointment: Appointment) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or request.headers.get("HX-Current-URL", "")
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
         return wanted
-    return _calendar_url_for(appointment)
+    return calendar_url_for(appointment)
 
 
-def _calendar_url_for(appointment: Appointment) -> str:
+def calendar_url_for(appointment: Appointment) -> str:
     day = timezone.localtime(appointment.start, appointment.location.zone).date()
     return f"{reverse('reception:calendar')}?{urlencode({'location': appointment.location.slug, 'date': day})}"
 
@@ -235,7 +275,7 @@ def appointment_panel(request: HttpRequest, pk: int) -> HttpResponse:
         can_change=can_change,
         can_cancel=can_change and appointment.status == Appointment.Status.CONFIRMED,
         cancel_form=CancellationForm(),
-        calendar_url=_calendar_url_for(appointment),
+        calendar_url=calendar_url_for(appointment),
         next=_back_to(request, appointment),
     )
     template = "reception/_panel.html" if request.headers.get("HX-Request") else "reception/panel.html"
@@ -290,6 +330,7 @@ def _move(request: HttpRequest, appointment: Appointment, form: MoveForm) -> tup
             new_start=form.cleaned_data["start"],
             new_practitioner=form.cleaned_data["practitioner"],
             actor=request.user,
+            if_unchanged_since=form.cleaned_data["version"],
         )
     except BookingError as error:
         return None, MOVE_REFUSED.get(error.code, error.message)
@@ -315,7 +356,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             moved, message = _move(request, appointment, form)
             if moved is not None:
                 messages.success(request, message)
-                return redirect(_calendar_url_for(moved))
+                return redirect(calendar_url_for(moved))
             refusal, status = message, 409
         else:
             # Only what no page of ours sends: a start that is no time, an unknown practitioner.
@@ -357,9 +398,9 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
         next_day=day + timedelta(days=1),
         practitioners=practitioners,
         chosen=chosen,
-        times=[(slot.start.isoformat(), clock.staff_time(timezone.localtime(slot.start, zone))) for slot in slots],
+        times=[(slot.start.isoformat(), clock.staff_slot_time(slot.start, zone)) for slot in slots],
         refusal=refusal,
-        calendar_url=_calendar_url_for(appointment),
+        calendar_url=calendar_url_for(appointment),
         movable=appointment.status == Appointment.Status.CONFIRMED,
     )
     return TemplateResponse(request, "reception/move.html", context, status=status)
@@ -380,3 +421,21 @@ def drop(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"message": "That is not a time and practitioner of the calendar."}, status=400)
     moved, message = _move(request, appointment, form)
     return JsonResponse({"message": message}, status=200 if moved is not None else 409)
+
+
+# The patient search of Book for a caller ---------------------------------------------------------
+
+
+class PatientSearch(AutocompleteJsonView):
+    """The admin's search-as-you-type for patients (the same search: name, email, a phone number
+    as heard), answering with enough to tell two Maria Garcias apart: date of birth, the start
+    of the email, and the last visit. One query for the page of results."""
+
+    def get_queryset(self):
+        return selectors.with_last_visit(super().get_queryset(), now=timezone.now())
+
+    def serialize_result(self, obj, to_field_name):
+        return {**super().serialize_result(obj, to_field_name), "text": selectors.patient_label(obj)}
+
+
+patient_search = PatientSearch.as_view(admin_site=admin.site)

@@ -46,6 +46,7 @@ from booking.selectors import (
     with_new_patient_flag,
 )
 from booking.services import allowed_status_changes
+from clinic.clock import clocks_change_on, staff_time
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from schedule.models import CalendarFeed
@@ -151,7 +152,7 @@ def practitioner_schedule(
             day_start = local_instant(schedule_day.day, time(0), zone)
             day_end = local_instant(schedule_day.day + timedelta(days=1), time(0), zone)
             if away.start < day_end and away.end > day_start:
-                clock = _clock(zone, named=names_zones or _clocks_change(schedule_day.day, zone))
+                clock = _clock(zone, named=names_zones or clocks_change_on(schedule_day.day, zone))
                 schedule_day.time_away.append(
                     TimeAway(
                         times=clipped_to_day(away, day_start, day_end, clock),
@@ -194,7 +195,7 @@ def _with_visit_number(appointments: QuerySet[Appointment]) -> QuerySet[Appointm
 def _entry(appointment: Appointment, *, names_zones: bool) -> ScheduleEntry:
     zone = appointment.location.zone
     local_start = timezone.localtime(appointment.start, zone)
-    clock = _clock(zone, named=names_zones or _clocks_change(local_start.date(), zone))
+    clock = _clock(zone, named=names_zones or clocks_change_on(local_start.date(), zone))
     screening = screening_or_none(appointment)
     return ScheduleEntry(
         appointment=appointment,
@@ -208,14 +209,7 @@ def _entry(appointment: Appointment, *, names_zones: bool) -> ScheduleEntry:
 
 
 def _clock(zone: ZoneInfo, *, named: bool):
-    clock_format = "%H:%M %Z" if named else "%H:%M"
-    return lambda instant: timezone.localtime(instant, zone).strftime(clock_format)
-
-
-def _clocks_change(day: date, zone: ZoneInfo) -> bool:
-    # On a 23- or 25-hour day a bare "01:30" can be two instants, or none: name the offset.
-    length = local_instant(day + timedelta(days=1), time(0), zone) - local_instant(day, time(0), zone)
-    return length != timedelta(days=1)
+    return lambda instant: staff_time(timezone.localtime(instant, zone), zone_name=named)
 
 
 # One appointment --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from booking.availability import (
 from booking.models import TimeOff, local_period
 from booking.selectors import time_off_zone, upcoming_time_off
 from booking.services import BookingError, TimeOffOverlapsAppointments, add_time_off, remove_time_off
+from clinic.clock import staff_time
 from clinic.models import Location, Practitioner
 from schedule.access import practitioner_required
 
@@ -128,7 +129,8 @@ def time_off_list(request: HttpRequest) -> HttpResponse:
         except TimeOffOverlapsAppointments as error:
             form.add_error(None, "Patients are booked in this time. Ask reception to move them first:")
             conflicts = [
-                f"{appointment.reference}: {appointment.local_start:%a %d %b %Y %H:%M %Z}, {appointment.location.name}"
+                f"{appointment.reference}: {appointment.local_start:%a %d %b %Y} "
+                f"{staff_time(appointment.local_start, zone_name=True)}, {appointment.location.name}"
                 for appointment in error.appointments
             ]
             status = 409

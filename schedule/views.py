@@ -18,7 +18,9 @@ from django.views.decorators.http import require_safe
 
 from booking.forms import StatusChangeForm
 from booking.models import Appointment
+from booking.selectors import SCREENING_FLAGS
 from booking.services import BookingError, mark_status
+from reception.selectors import practitioner_week
 from schedule import selectors
 from schedule.access import practitioner_required
 from schedule.forms import ScheduleLoginForm
@@ -76,24 +78,24 @@ def day(request: HttpRequest) -> HttpResponse:
 @practitioner_required
 @require_safe
 def week(request: HttpRequest) -> HttpResponse:
-    """Monday to Sunday of the chosen date's week."""
-    zones = selectors.practitioner_zones(request.practitioner)
+    """Monday to Sunday of the chosen date's week, on the front desk's grid: hours, gaps and time
+    off visible, each appointment a block that opens its page."""
+    zones = selectors.practitioner_zones(request.practitioner)  # also fills .locations for the week
     chosen = _chosen_date(request, default=zones.today())
-    monday = chosen - timedelta(days=chosen.weekday())
-    schedule = selectors.practitioner_schedule(
-        practitioner=request.practitioner, zones=zones, first_day=monday, last_day=monday + timedelta(days=6)
-    )
+    calendar = practitioner_week(practitioner=request.practitioner, day=chosen)
     return render(
         request,
         "schedule/week.html",
         {
-            "schedule": schedule,
+            "calendar": calendar,
             "chosen": chosen,
-            "monday": monday,
-            "sunday": monday + timedelta(days=6),
-            "previous_week": monday - timedelta(days=7),
-            "next_week": monday + timedelta(days=7),
-            "is_this_week": monday <= schedule.today <= monday + timedelta(days=6),
+            "previous_week": calendar.previous_monday,
+            "next_week": calendar.next_monday,
+            "is_this_week": calendar.monday <= calendar.today <= calendar.sunday,
+            "screening_flags": SCREENING_FLAGS,
+            "show_screening": True,  # their own patients' answers
+            "block_url": "schedule:appointment",
+            "day_links_to_schedule": True,
         },
     )
 

@@ -1,4 +1,4 @@
-"""`make bench`: the JSON API under gunicorn, against a freshly seeded database.
+"""`make bench`: the JSON API and the front desk's calendar under gunicorn, against a freshly seeded database.
 
     python scripts/bench.py [--duration 10] [--clients 8] [--workers 2] [--threads 4] [--hot-slots 5] [--database NAME]
 
@@ -11,9 +11,10 @@
    connections, gthread workers.
 4. Concurrent keep-alive clients (threads, http.client), one timed phase per endpoint:
    /healthz (the floor), availability for one day and for 30 days, for one practitioner
-   and for "any", then bookings of distinct free slots, then a race: every client POSTs
-   the same few hot slots at the same instant. Afterwards SQL counts overlapping live
-   appointments per practitioner.
+   and for "any"; logged in as reception, the day calendar of a booked day with four
+   practitioners and its idle poll (204); then bookings of distinct free slots, then a race:
+   every client POSTs the same few hot slots at the same instant. Afterwards SQL counts
+   overlapping live appointments per practitioner.
 5. A table, availability throughput as % of /healthz, and exit status 1 on any double
    booking, 5xx, transport failure or unexpected status.
 
@@ -29,6 +30,7 @@ import logging
 import math
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -41,6 +43,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -61,6 +64,15 @@ AVAILABILITY_PRACTITIONER = "maya-lindqvist"
 RACE_SERVICE = "cupping"
 RACE_LOCATION = "westerville"
 RACE_PRACTITIONERS = ("maya-lindqvist", "hannah-cho")
+
+# The front desk's day calendar: a Westerville weekday with four practitioners. The demo clinic
+# has three there; the bench adds a fourth (add_a_fourth_practitioner) who gives only dry-needling
+# follow-ups, a returning-only service: the availability phases (initial assessments), the
+# booking phase (no returning-only services) and the race (cupping) never see her.
+CALENDAR_LOCATION = "westerville"
+FOURTH_PRACTITIONER = "priya-shah"
+CALENDAR_WEEKDAYS = (0, 2, 4)  # Mon, Wed, Fri: Maya, Daniel and Hannah work there too
+STAFF_LOGIN = ("reception", "demo")
 
 LIVE = ("confirmed", "arrived", "completed")
 Request = tuple[str, str, dict | None]  # method, path, JSON body
@@ -109,6 +121,29 @@ def round_up(delta: timedelta, step: timedelta) -> timedelta:
 def overlaps(start: datetime, end: datetime, taken: list[tuple[datetime, datetime]]) -> bool:
     """[start, end) meets one of the taken [start, end) stretches."""
     return any(start < other_end and other_start < end for other_start, other_end in taken)
+
+
+def add_a_fourth_practitioner() -> None:
+    """A physiotherapist at Westerville Monday to Friday, 9-12:30 and 13:30-17, booked by
+    seed_bookings like the others (last, so the others' bookings are the same as without her)."""
+    from datetime import time as wall
+
+    from booking.models import WorkingHours
+    from clinic.models import Location, Practitioner, PractitionerService, Service
+
+    location = Location.objects.get(slug=CALENDAR_LOCATION)
+    practitioner = Practitioner.objects.create(
+        name="Priya Shah", slug=FOURTH_PRACTITIONER, title="Physiotherapist", display_order=90
+    )
+    practitioner.locations.add(location)
+    PractitionerService.objects.create(
+        practitioner=practitioner, service=Service.objects.get(slug="dry-needling-follow-up")
+    )
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=practitioner, location=location, weekday=weekday, start_time=start, end_time=end)
+        for weekday in range(5)
+        for start, end in ((wall(9), wall(12, 30)), (wall(13, 30), wall(17)))
+    )
 
 
 def seed_bookings(rng: random.Random) -> str:
@@ -411,8 +446,9 @@ class Connection:
 
     addresses = itertools.count(int(ipaddress.IPv4Address("10.0.0.1")))
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, cookie: str | None = None):
         self.port = port
+        self.cookie = cookie  # a staff login's session, for the front desk's pages
         self.http: http.client.HTTPConnection | None = None
         self.opened = 0
 
@@ -422,6 +458,8 @@ class Connection:
             self.opened += 1
         body = None if payload is None else json.dumps(payload).encode()
         headers = {"X-Real-IP": str(ipaddress.IPv4Address(next(self.addresses)))}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
         if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
@@ -572,6 +610,7 @@ class Phase:
 class Target:
     port: int
     meter: Meter
+    cookie: str | None = None  # sent by every client: a staff session for the calendar phases
 
 
 def run_phase(
@@ -593,7 +632,7 @@ def run_phase(
     deadline = [0.0]
 
     def client(index: int) -> None:
-        connection = Connection(target.port)
+        connection = Connection(target.port, target.cookie)
         latencies: list[float] = []
         statuses: Counter = Counter()
         start_line.wait()
@@ -687,6 +726,107 @@ def availability_phase(name: str, target: Target, args, paths: Callable[[int, in
     )
     if slot_counts:
         phase.notes.insert(0, f"{min(slot_counts)}–{max(slot_counts)} slots/answer")
+    return phase
+
+
+def log_in(port: int, username: str, password: str) -> str:
+    """Log in through the admin's login form as the front desk does; the Cookie header to send."""
+    cookies: dict[str, str] = {}
+
+    def keep(response) -> None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar = SimpleCookie()
+            jar.load(header)
+            cookies.update({name: morsel.value for name, morsel in jar.items()})
+
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    address = {"X-Real-IP": "10.255.255.1"}
+    connection.request("GET", "/admin/login/", headers=address)
+    response = connection.getresponse()
+    page = response.read().decode()
+    keep(response)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    body = urlencode({"csrfmiddlewaretoken": token.group(1) if token else "", "username": username,
+                      "password": password, "next": "/admin/"})  # fmt: skip
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    headers = {**address, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    connection.request("POST", "/admin/login/", body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    keep(response)
+    connection.close()
+    if response.status != 302 or "sessionid" not in cookies:
+        raise SystemExit(f"Could not log in as {username} for the calendar phases: {response.status}")
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def calendar_days(plan: "Plan") -> list[date]:
+    return [day for day in plan.weekdays if day.weekday() in CALENDAR_WEEKDAYS]
+
+
+def calendar_phase(target: Target, args, plan: "Plan") -> Phase:
+    """The day calendar of a booked Westerville weekday with four practitioners, as reception
+    opens it (one of the days in turn)."""
+    days = calendar_days(plan)
+
+    def path(index: int, number: int) -> str:
+        day = days[(index * 3 + number) % len(days)]
+        return f"/admin/reception/calendar/?{urlencode({'location': CALENDAR_LOCATION, 'date': day.isoformat()})}"
+
+    shapes: list[str] = []
+
+    def on_response(index: int, request: Request, status: int, body: bytes) -> None:
+        if not shapes and status == 200:
+            text = body.decode()
+            columns, blocks = text.count('<section class="cal-col'), text.count('class="cal-block status-')
+            shapes.append(f"{columns} columns, {blocks} blocks")
+
+    phase = run_phase(
+        f"day calendar, {len(days)} days",
+        target,
+        clients=args.clients,
+        duration=args.duration,
+        next_request=lambda index, number: ("GET", path(index, number), None),
+        on_response=on_response,
+    )
+    phase.notes[:0] = shapes
+    return phase
+
+
+def calendar_poll_phase(target: Target, args, plan: "Plan") -> Phase:
+    """What every open calendar asks every 3 seconds while nothing changes: 204."""
+    from clinic.models import Location
+    from reception.selectors import calendar_version
+
+    location = Location.objects.get(slug=CALENDAR_LOCATION)
+    days = calendar_days(plan)
+    paths = [
+        "/admin/reception/calendar/updates/?"
+        + urlencode(
+            {
+                "location": CALENDAR_LOCATION,
+                "date": day.isoformat(),
+                "version": calendar_version(location=location, day=day, show_calls=True),
+            }
+        )
+        for day in days
+    ]
+    from django.db import connection
+
+    connection.close()
+    phase = run_phase(
+        "calendar poll, unchanged",
+        target,
+        clients=args.clients,
+        duration=args.duration,
+        next_request=lambda index, number: ("GET", paths[(index + number) % len(paths)], None),
+        expected=frozenset({204}),
+        # The version carries the minute (the "now" line moves): when it turns during the phase,
+        # every poll gets the grid again, as an open calendar would.
+        tolerated=frozenset({200}),
+    )
+    turned = phase.statuses[200]
+    phase.notes.insert(0, f"204×{phase.statuses[204]}" + (f", 200×{turned} once the minute turned" if turned else ""))
     return phase
 
 
@@ -842,6 +982,7 @@ def main(argv: list[str]) -> int:
     dev.manage("migrate", "--no-input", "--verbosity=0", env=env)
     dev.manage("seed_demo", env={**env, "DEBUG": "1"})  # the demo logins are refused outside DEBUG
     setup_django(env)
+    add_a_fourth_practitioner()
     print(f"Existing bookings: {seed_bookings(rng)}.", flush=True)
     plan = plan_requests(rng, args.hot_slots)
     from django.db import connection
@@ -902,6 +1043,14 @@ def main(argv: list[str]) -> int:
         phases.append(availability_phase("availability 1 day, any", target, args, one_day("any")))
         phases.append(availability_phase("availability 30 days, one", target, args, one_month(name)))
         phases.append(availability_phase("availability 30 days, any", target, args, one_month("any")))
+        # The front desk, logged in: the calendar of a booked day, and its poll when nothing changed.
+        # The version is read while no request runs; the poll's minute may turn during the phase,
+        # and then its answers are the grid (200), which the phase counts apart.
+        target.cookie = log_in(port, *STAFF_LOGIN)
+        phases.append(calendar_phase(target, args, plan))
+        poll = calendar_poll_phase(target, args, plan)
+        phases.append(poll)
+        target.cookie = None
         phases.append(booking_phase(target, args, plan, run))
         race, won = race_phase(target, args, plan, run)
         phases.append(race)
@@ -923,6 +1072,8 @@ def main(argv: list[str]) -> int:
             )
     floor = phases[0].rate
     for phase in phases:
+        if phase.name.startswith(("day calendar", "calendar poll")):
+            print(f"{phase.name:<34} {phase.rate / floor if floor else 0.0:>6.0%} of /healthz throughput")
         if phase.name.startswith("availability"):
             share = phase.rate / floor if floor else 0.0
             verdict = "meets" if share >= 0.5 else "BELOW"

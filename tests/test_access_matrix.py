@@ -6,7 +6,7 @@ practitioner B (Sofia); reception; the owner (superuser). Private links are cred
 their holder uses the real token, everyone else a token that is no link (→ 404), whatever
 their session.
 
-Size: 106 rows × 6 visitors = 636 checks (test_the_table_is_this_size keeps the number honest).
+Size: 108 rows × 6 visitors = 648 checks (test_the_table_is_this_size keeps the number honest).
 Every named URL pattern needs a row (test_every_url_pattern_has_a_row), admin included: its
 index, every app's page, every registered model's changelist and change page, every custom
 admin view. Only the admin's generic add / delete / history pages of each model and its
@@ -137,6 +137,9 @@ ROWS = [
     # The day sheet's old address: the calendar now.
     ("admin:booking_appointment_day_sheet", None, (*STAFF_ONLY, TO_CALENDAR, TO_CALENDAR)),
     ("reception:calendar", None, RECEPTION_AND_ADMIN),
+    ("reception:week", None, RECEPTION_AND_ADMIN),
+    # Without its query (the field it searches for) the patient search refuses, as the admin's own does.
+    ("reception:patient_search", None, (*STAFF_ONLY, 403, 403)),
     # The calendar's poll answers 401 rather than the login page, which it would swap into the grid.
     ("reception:calendar_updates", None, (401, 401, 401, 401, 200, 200)),
     ("reception:panel", lambda d, holder: [d["appointment"].pk], RECEPTION_AND_ADMIN),
@@ -226,7 +229,7 @@ def test_every_url_pattern_has_a_row():
 
 
 def test_the_table_is_this_size():
-    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (106, 6, 636)
+    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (108, 6, 648)
 
 
 @pytest.fixture

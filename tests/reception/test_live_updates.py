@@ -122,3 +122,29 @@ def test_the_poll_costs_a_fixed_number_of_queries(
     # The session, the user, their permissions (two), the locations, the version.
     with django_assert_max_num_queries(6):
         assert poll(desk, westerville, booking_day, version).status_code == 204
+
+
+def test_a_renamed_patient_or_new_screening_answers_change_the_version(
+    frozen, dry_needling, westerville, physio, open_all_week, booking_day, ten_am
+):
+    from patients.models import Screening
+
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    version = shown_version(westerville, booking_day)
+    patient = appointment.patient
+    patient.last_name = "Renamed"
+    patient.save()
+    assert shown_version(westerville, booking_day) != version
+
+    version = shown_version(westerville, booking_day)
+    Screening.objects.filter(appointment=appointment).update(needle_fear=True)
+    assert shown_version(westerville, booking_day) != version
+
+
+def test_a_user_who_lost_the_permission_gets_a_plain_403(client, westerville, booking_day):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="former", is_staff=True))
+    response = poll(client, westerville, booking_day, "x")
+    assert response.status_code == 403 and response["Content-Type"].startswith("text/plain")
+    assert b"<" not in response.content

@@ -269,3 +269,72 @@ def test_an_unknown_appointment_is_a_404(desk, physio, ten_am):
         reverse("reception:drop", args=[999999]), {"start": ten_am.isoformat(), "practitioner": physio.pk}
     )
     assert response.status_code == 404
+
+
+# Moves decided on an older picture ----------------------------------------------------------------
+
+
+def test_a_move_decided_on_an_older_picture_is_refused(appointment, receptionist, colleague, ten_am):
+    seen = appointment.updated_at
+    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=1), actor=receptionist)
+
+    with pytest.raises(BookingError) as refused:
+        reschedule_appointment(
+            appointment=appointment,
+            new_start=ten_am + timedelta(hours=4),
+            new_practitioner=colleague,
+            actor=receptionist,
+            if_unchanged_since=seen,
+        )
+    assert refused.value.code == "changed_meanwhile"
+    assert reloaded(appointment).start == ten_am + timedelta(hours=1)
+
+
+def test_a_block_dropped_from_a_stale_calendar_does_not_undo_the_other_desks_move(
+    desk, appointment, receptionist, colleague, ten_am
+):
+    seen = appointment.updated_at.isoformat()
+    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=1), actor=receptionist)
+
+    response = desk.post(
+        reverse("reception:drop", args=[appointment.pk]),
+        {"start": (ten_am + timedelta(hours=5)).isoformat(), "practitioner": colleague.pk, "version": seen},
+    )
+
+    assert (
+        response.status_code == 409 and "changed this appointment meanwhile" in json.loads(response.content)["message"]
+    )
+    assert reloaded(appointment).start == ten_am + timedelta(hours=1)
+
+
+def test_a_patients_move_from_an_old_copy_keeps_the_practitioner_reception_chose(
+    appointment, receptionist, colleague, ten_am
+):
+    stale = Appointment.objects.get(pk=appointment.pk)  # read while it was still Maya's
+    reschedule_appointment(appointment=appointment, new_start=ten_am, new_practitioner=colleague, actor=receptionist)
+
+    moved = reschedule_appointment(appointment=stale, new_start=ten_am + timedelta(hours=2), actor=None)
+
+    assert moved.practitioner_id == colleague.pk == reloaded(appointment).practitioner_id
+
+
+def test_the_move_pages_times_name_their_zone_the_night_the_clocks_go_back(
+    desk, receptionist, dry_needling, westerville, physio
+):
+    from datetime import UTC, datetime, time
+
+    import time_machine
+
+    from booking.availability import local_instant
+    from booking.models import WorkingHours
+
+    fall_back = datetime(2026, 11, 1).date()
+    WorkingHours.objects.create(
+        practitioner=physio, location=westerville, weekday=fall_back.weekday(), start_time=time(0), end_time=time(4)
+    )
+    with time_machine.travel(datetime(2026, 10, 20, 12, tzinfo=UTC), tick=False):
+        desk.force_login(receptionist)
+        start = local_instant(fall_back, time(3), westerville.zone)
+        appointment = book(dry_needling, westerville, start, practitioner=physio)
+        page = desk.get(reverse("reception:move", args=[appointment.pk]), {"date": "2026-11-01"}).content.decode()
+    assert "1:00 AM EDT" in page and "1:00 AM EST" in page

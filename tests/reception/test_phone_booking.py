@@ -251,6 +251,49 @@ class TestBooking:
         )
         assert response.json()["results"] == [{"id": str(patient.pk), "text": "Grace Hopper"}]
 
+    def test_the_patient_search_tells_look_alikes_apart(self, reception_client, physio, westerville, dry_needling):
+        older = PatientFactory(first_name="Maria", last_name="Garcia", email="maria.g@example.com",
+                               date_of_birth=date(1961, 3, 4))  # fmt: skip
+        PatientFactory(
+            first_name="Maria", last_name="Garcia", email="mgarcia@example.org", date_of_birth=date(1990, 7, 1)
+        )
+        AppointmentFactory(
+            patient=older, practitioner=physio, location=westerville, service=dry_needling, status="completed",
+            start=datetime(2026, 11, 3, 15, tzinfo=UTC),
+        )  # fmt: skip
+        response = reception_client.get(
+            reverse("reception:patient_search"),
+            {"app_label": "booking", "model_name": "appointment", "field_name": "patient", "term": "garcia"},
+        )
+        texts = sorted(result["text"] for result in response.json()["results"])
+        assert texts == [
+            "Maria Garcia · born 1 Jul 1990 · mg…@example.org · no visit yet",
+            "Maria Garcia · born 4 Mar 1961 · ma…@example.com · last visit 3 Nov 2026",
+        ]
+
+    def test_the_booking_form_searches_patients_there(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, booking_day
+    ):
+        page = reception_client.get(steps(dry_needling, westerville, day=booking_day)).content.decode()
+        assert f'data-ajax--url="{reverse("reception:patient_search")}"' in page
+
+    def test_the_patient_search_is_staffs_only(self, client, practitioner_user):
+        url = reverse("reception:patient_search")
+        query = {"app_label": "booking", "model_name": "appointment", "field_name": "patient", "term": "a"}
+        assert client.get(url, query)["Location"].startswith(reverse("admin:login"))
+        practitioner_user.is_staff = True
+        practitioner_user.save()
+        client.force_login(practitioner_user)
+        assert client.get(url, query).status_code == 403
+
+    def test_the_patient_search_costs_a_fixed_number_of_queries(self, reception_client, django_assert_max_num_queries):
+        for number in range(30):
+            PatientFactory(first_name="Sam", last_name=f"Lee{number}")
+        query = {"app_label": "booking", "model_name": "appointment", "field_name": "patient", "term": "lee"}
+        with django_assert_max_num_queries(7):
+            response = reception_client.get(reverse("reception:patient_search"), query)
+        assert len(response.json()["results"]) == 20 and response.json()["pagination"]["more"]
+
     def test_anyone_gets_the_first_free_qualified_practitioner(
         self, reception_client, catalogue, open_all_week, dry_needling, westerville, physio, ten_am
     ):
@@ -447,7 +490,9 @@ class TestDaylightSaving:
             page = reception_client.get(steps(dry_needling, westerville, day=date(2026, 3, 8))).content.decode()
             assert radio_values(before)[0] == "2026-03-07T14:00:00+00:00"  # 9:00 AM EST
             assert radio_values(page)[0] == "2026-03-08T13:00:00+00:00"  # 9:00 AM EDT
-            assert 'value="2026-03-08T13:00:00+00:00"' in page and "9:00 AM · Maya Lindqvist" in page
+            # The day the clocks change, each time names its zone; the day before, bare times.
+            assert 'value="2026-03-08T13:00:00+00:00"' in page and "9:00 AM EDT · Maya Lindqvist" in page
+            assert "9:00 AM · Maya Lindqvist" in before
             assert "Westerville local time (America/New_York)" in page
 
             url = steps(dry_needling, westerville, day=date(2026, 3, 8))
@@ -595,10 +640,12 @@ class TestFromTheCalendar:
         page = reception_client.get(self.cell_url(westerville, physio, ten_am)).content.decode()
         assert "fits this time (it may have been taken meanwhile)" in page
 
-    @pytest.mark.parametrize("at", ["soon", "\x00", "2026-99-99T10:00Z"])
+    @pytest.mark.parametrize("at", ["soon", "\x00", "2026-99-99T10:00Z", "9999-12-31T23:59Z", "0001-01-01T00:00Z"])
     def test_nonsense_in_the_cell_link_is_ignored(self, reception_client, catalogue, westerville, physio, at):
         response = reception_client.get(page_url(location="westerville", practitioner=physio.slug, at=at))
         assert response.status_code == 200 and "These services fit" not in response.content.decode()
+        chosen = page_url(service="dry-needling-initial", location="westerville", practitioner=physio.slug, at=at)
+        assert reception_client.get(chosen).status_code == 200
 
     def test_the_fitting_services_cost_a_fixed_number_of_queries(
         self, reception_client, busy_clinic, physio, westerville, ten_am, django_assert_max_num_queries

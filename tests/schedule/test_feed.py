@@ -336,8 +336,8 @@ class TestSettingsPage:
         assert physio_feed.token in page and theirs.token not in page
 
     def test_query_count(self, physio_client, physio_feed, django_assert_num_queries):
-        # Session, user, practitioner (access check), the feed, and the site footer's locations.
-        with django_assert_num_queries(5):
+        # Session, user, practitioner (access check), the feed (the staff footer lists no locations).
+        with django_assert_num_queries(4):
             assert physio_client.get(SETTINGS_PAGE).status_code == 200
 
     @pytest.mark.parametrize("who", ["anonymous", "receptionist", "outsider"])

@@ -143,9 +143,9 @@ def test_the_day_shows_each_appointment_with_what_to_prepare_for(
     assert "Wednesday 12 June 2030" in page
     assert entries(page) == [
         # Grace's first visit was with Sofia: visits count with the clinic, not with Maya.
-        "09:00–09:45 Grace Hopper Blood thinners Needle fear "
+        "9:00 AM–9:45 AM Grace Hopper Blood thinners Needle fear "
         "Initial assessment + dry needling · Westerville · Confirmed · visit 2",
-        f"11:00–11:45 Alan {first_timer.patient.last_name} New patient Pregnant Bleeding disorder "
+        f"11:00 AM–11:45 AM Alan {first_timer.patient.last_name} New patient Pregnant Bleeding disorder "
         "Initial assessment + dry needling · Westerville · Confirmed · visit 1",
     ]
     # Flags are words with the whole answer as a tooltip, never a colour or a symbol alone.
@@ -215,14 +215,14 @@ def test_someone_working_in_two_zones_sees_each_time_with_its_zone(
 
     page = page_of(sofia_client.get(DAY))
 
-    times = [entry.split(" ", 3)[:3] for entry in entries(page)]
-    assert times == [["09:00", "EDT–09:45", "EDT"], ["14:00", "MDT–14:45", "MDT"]]
+    times = [" ".join(entry.split(" ")[:5]) for entry in entries(page)]
+    assert times == ["9:00 AM EDT–9:45 AM EDT", "2:00 PM MDT–2:45 PM MDT"]
     assert "with its time zone" in page
 
 
 def test_someone_working_in_one_zone_sees_bare_times(maya_client, physio, westerville, dry_needling):
     maya_at(westerville, dry_needling, physio, 9)
-    assert entries(page_of(maya_client.get(DAY)))[0].startswith("09:00–09:45 Ada")
+    assert entries(page_of(maya_client.get(DAY)))[0].startswith("9:00 AM–9:45 AM Ada")
 
 
 def test_time_off_and_closures_of_the_day_are_shown(maya_client, physio, acupuncturist, westerville, calgary):
@@ -249,8 +249,8 @@ def test_time_off_and_closures_of_the_day_are_shown(maya_client, physio, acupunc
 
     page = page_of(maya_client.get(DAY))
 
-    assert "Time off 12:00–13:30 · Dentist" in text_of(page)
-    assert "Westerville closed from 16:00" in text_of(page)
+    assert "Time off 12:00 PM–1:30 PM · Dentist" in text_of(page)
+    assert "Westerville closed from 4:00 PM" in text_of(page)
     assert "Not Maya's" not in page and "Not her clinic" not in page
 
 
@@ -268,13 +268,15 @@ def test_the_day_navigates_by_date_without_javascript(maya_client, physio):
 @pytest.mark.parametrize("unreadable", ["yesterday", "2030-13-01", "0001-01-01", "9999-12-31", ""])
 def test_an_unreadable_date_shows_today(maya_client, physio, unreadable):
     assert "Wednesday 12 June 2030" in page_of(maya_client.get(DAY, {"date": unreadable}))
-    assert "Monday 10 June" in page_of(maya_client.get(WEEK, {"date": unreadable}))
+    assert "Week of Mon 10 Jun" in page_of(maya_client.get(WEEK, {"date": unreadable}))
 
 
 # The week ----------------------------------------------------------------------------------
 
 
-def test_the_week_runs_monday_to_sunday_of_the_chosen_date(maya_client, physio, westerville, dry_needling):
+def test_the_week_runs_monday_to_sunday_of_the_chosen_date(
+    maya_client, physio, westerville, dry_needling, open_all_week
+):
     sunday, next_monday = A_WEDNESDAY + timedelta(days=4), A_WEDNESDAY + timedelta(days=5)
     maya_at(westerville, dry_needling, physio, 9, day=sunday, patient=PatientFactory(first_name="Sunday"))
     maya_at(westerville, dry_needling, physio, 9, day=next_monday, patient=PatientFactory(first_name="NextWeek"))
@@ -287,15 +289,18 @@ def test_the_week_runs_monday_to_sunday_of_the_chosen_date(maya_client, physio, 
 
     page = page_of(maya_client.get(WEEK, {"date": "2030-06-14"}))
 
-    headings = re.findall(r'<h2 class="h5" id="day-([\d-]+)">', page)
+    # The front desk's grid: a column a day, each heading linking to that day.
+    headings = re.findall(rf'<a href="{DAY}\?date=([\d-]+)">', page)
     assert headings == [f"2030-06-{day}" for day in range(10, 17)]
     assert "Sunday" in page and "NextWeek" not in page
-    # Time off over three days: from its start, all day, until its end.
-    assert [" ".join(part.split()) for part in re.findall(r"<strong>Time off</strong>(.*?)</li>", page, re.DOTALL)] == [
-        "from 13:00 · Course",
-        "all day · Course",
-        "until 12:00 · Course",
+    # Time off over three days: from its start, all day, until its end, drawn in each day's column.
+    assert re.findall(r'<div class="cal-away [^"]*"><span>(.*?)</span>', page) == [
+        "Away from 1:00 PM: Course",
+        "Away all day: Course",
+        "Away until 12:00 PM: Course",
     ]
+    # Under the staff header: not the public site's menu, "Book now" and emergency footer.
+    assert "Book now" not in page and "emergency department" not in page
     assert f'href="{WEEK}?date=2030-06-03"' in page and f'href="{WEEK}?date=2030-06-17"' in page
     assert f'<a class="page-link" href="{WEEK}" aria-current="page">This week</a>' in page
 
@@ -332,7 +337,9 @@ def test_the_week_reads_in_a_constant_number_of_queries(
 
     with django_assert_max_num_queries(with_one):
         page = page_of(maya_client.get(WEEK))
-    assert len(entries(page)) == 200
+    # 150 blocks (no-shows too), the 50 cancelled listed apart; each opens the appointment.
+    assert page.count('class="cal-block status-') == 150 and page.count("<del>") == 50
+    assert page.count('href="/schedule/appointments/') == 200
     assert with_one <= 7  # session, user, practitioner, locations, appointments, time off, footer
 
 
@@ -398,7 +405,7 @@ def test_the_appointment_shows_the_patient_screening_consent_and_history(maya_cl
 
     text = text_of(page)
     assert "Grace Hopper" in text
-    assert "Wednesday 12 June 2030, 10:00–10:45 EDT" in text
+    assert "Wednesday 12 June 2030, 10:00 AM–10:45 AM EDT" in text
     assert "Initial assessment + dry needling" in text and "Westerville" in text and "Confirmed" in text
     assert "17 May 1980 (age 50)" in text
     assert '<a href="tel:+16145550142">(614) 555-0142</a>' in page
@@ -414,13 +421,13 @@ def test_the_appointment_shows_the_patient_screening_consent_and_history(maya_cl
         ("Other medical conditions", "Type 1 diabetes Asthma"),
     ]:
         assert f"{question} {answer}" in text
-    assert "Version 1, given Sunday 9 June 2030, 20:15 EDT" in text
+    assert "Version 1, given Sunday 9 June 2030, 8:15 PM EDT" in text
     # Earlier appointments with the clinic, newest first, each in its own location's time; not later ones.
     history = text_of(page.split('id="visits-heading">', 1)[1].split("</section>", 1)[0])
     assert history == (
         "Previous visits with the clinic "
-        "Wed 5 Jun 2030, 09:00 EDT Initial assessment + dry needling · Maya Lindqvist · No-show "
-        "Mon 13 May 2030, 15:00 MDT Acupuncture follow-up · Sofia Marchetti · Completed"
+        "Wed 5 Jun 2030, 9:00 AM EDT Initial assessment + dry needling · Maya Lindqvist · No-show "
+        "Mon 13 May 2030, 3:00 PM MDT Acupuncture follow-up · Sofia Marchetti · Completed"
     )
 
 

@@ -304,9 +304,9 @@ class TestTimeOffPage:
         assert len(response.context["rows"]) == 15
 
 
-# Session, user, practitioner (access check), their locations, the time off list, and the
-# site footer's locations.
-QUERIES_FOR_THE_PAGE = 6
+# Session, user, practitioner (access check), their locations, the time off list (the staff
+# footer lists no locations).
+QUERIES_FOR_THE_PAGE = 5
 
 
 @pytest.mark.django_db

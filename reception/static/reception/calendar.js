@@ -10,7 +10,7 @@
 (function () {
   "use strict";
 
-  var dragging = null; // {id, offsetCells} while a block is in the air
+  var dragging = null; // {id, version, offsetMs} while a block is in the air
 
   function grid() { return document.getElementById("calendar-grid"); }
   function status(message, refused) {
@@ -84,8 +84,8 @@
     } else if (item && event.key === " ") {
       event.preventDefault();
       item.click();
-    } else if (event.key === "Escape") {
-      closePanel();
+    } else if (event.key === "Escape" && !/^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName)) {
+      closePanel(); // not while typing a reason: Escape there must not throw the text away
     }
   });
   document.addEventListener("focusin", function (event) {
@@ -124,11 +124,13 @@
   var focusedId = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target.id !== "calendar-grid") { return; }
-    if (dragging) { event.detail.shouldSwap = false; return; }
+    if (dragging) { event.detail.shouldSwap = false; }
+    if (!event.detail.shouldSwap) { return; } // a 204: nothing changed, nothing to restore
     var active = document.activeElement;
     focusedId = active && grid() && grid().contains(active) ? active.id : null;
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "calendar-grid") { return; }
     var again = focusedId && document.getElementById(focusedId);
     initialTabStop();
     if (again) {
@@ -151,11 +153,16 @@
     return Array.prototype.slice.call(column.querySelectorAll(".cal-cell[data-start]"));
   }
   function targetCell(hovered) {
-    // The block keeps the place it was held by: grabbed two cells below its top, its top lands
-    // two cells above the one under the pointer.
+    // The block keeps the place it was held by: grabbed two steps below its top, its top lands
+    // two steps (of time, not of cells: a lunch break has none) before the one under the
+    // pointer. No cell there (before the opening, in the break): no drop.
+    if (!dragging || !dragging.offsetMs) { return hovered; }
+    var wanted = new Date(hovered.dataset.start).getTime() - dragging.offsetMs;
     var cells = cellsOf(hovered.closest(".cal-col"));
-    var index = cells.indexOf(hovered) - (dragging ? dragging.offsetCells : 0);
-    return cells[Math.max(0, index)] || hovered;
+    for (var i = 0; i < cells.length; i++) {
+      if (new Date(cells[i].dataset.start).getTime() === wanted) { return cells[i]; }
+    }
+    return null;
   }
   function cellUnder(event) {
     // The cell at the pointer, also under another block or a time off: the server then says
@@ -176,9 +183,11 @@
     var block = event.target.closest && event.target.closest(".cal-block[data-appointment]");
     if (!block) { return; }
     var cell = block.closest(".cal-col").querySelector(".cal-cell[data-start]");
+    var cells = cell ? cellsOf(block.closest(".cal-col")) : [];
     var cellHeight = cell ? cell.getBoundingClientRect().height : 24;
-    var offset = event.clientY - block.getBoundingClientRect().top;
-    dragging = { id: block.dataset.appointment, offsetCells: Math.max(0, Math.floor(offset / cellHeight)) };
+    var stepMs = cells.length > 1 ? new Date(cells[1].dataset.start) - new Date(cells[0].dataset.start) : 0;
+    var offsetSteps = Math.max(0, Math.floor((event.clientY - block.getBoundingClientRect().top) / cellHeight));
+    dragging = { id: block.dataset.appointment, version: block.dataset.version || "", offsetMs: offsetSteps * stepMs };
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", block.dataset.appointment);
     // After the browser has taken its picture of the block: let the cells under it take the drop.
@@ -193,20 +202,24 @@
   document.addEventListener("dragover", function (event) {
     var cell = cellUnder(event);
     if (!cell) { return; }
+    var target = targetCell(cell);
+    clearTargets();
+    if (!target) { return; } // nowhere for its start: the browser shows "no drop"
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
-    clearTargets();
-    targetCell(cell).classList.add("drop-target");
+    target.classList.add("drop-target");
   });
   document.addEventListener("drop", function (event) {
     var cell = cellUnder(event);
     if (!cell) { return; }
-    event.preventDefault();
-    var target = targetCell(cell), id = dragging.id;
+    var target = targetCell(cell), id = dragging.id, version = dragging.version;
     clearTargets();
+    if (!target) { return; }
+    event.preventDefault();
     var body = new URLSearchParams();
     body.set("start", target.dataset.start);
     body.set("practitioner", target.dataset.practitioner);
+    body.set("version", version);
     var url = grid().dataset.dropUrl.replace("/0/", "/" + encodeURIComponent(id) + "/");
     status("Moving…");
     fetch(url, {

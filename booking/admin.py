@@ -32,7 +32,7 @@ from booking.services import (
     lock_practitioner,
 )
 from clinic.admin_base import AuditTrailAdmin, NamedAutocomplete, PhoneSearchMixin, SafeChangelistMixin
-from clinic.clock import staff_datetime
+from clinic.clock import staff_date_time, staff_datetime
 from clinic.models import Location
 from patients.admin import AppointmentHistoryInline
 
@@ -225,7 +225,7 @@ class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAd
             super().save_model(request, obj, form, change)
             booked = list(appointments_during_time_off(obj))
         if booked:
-            listed = ", ".join(f"{each.reference} ({each.local_start:%a %d %b %H:%M})" for each in booked)
+            listed = ", ".join(f"{each.reference} ({staff_date_time(each.local_start, year=False)})" for each in booked)
             messages.warning(
                 request,
                 f"{len(booked)} booked appointment(s) fall in this time off and still stand; move or cancel: {listed}",
@@ -235,7 +235,7 @@ class TimeOffAdmin(LocalDateHierarchyMixin, NamedAutocompleteMixin, AuditTrailAd
     def local_period(self, time_off: TimeOff) -> str:
         zone = time_off_zone(location=time_off.location, practitioner=time_off.practitioner) or ZoneInfo("UTC")
         start, end = timezone.localtime(time_off.start, zone), timezone.localtime(time_off.end, zone)
-        return f"{start:%a %d %b %Y %H:%M} – {end:%a %d %b %Y %H:%M} {zone.key}"
+        return f"{staff_date_time(start)} – {staff_date_time(end)} {zone.key}"
 
     @admin.display(description="times are in")
     def time_zone_used(self, time_off: TimeOff) -> str:
@@ -337,14 +337,16 @@ class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdm
 
     @admin.display(description="created (local time)", ordering="created_at")
     def created_on(self, series: TreatmentSeries) -> str:
-        return f"{timezone.localtime(series.created_at, series.location.zone):%a %d %b %Y %H:%M %Z}"
+        return staff_date_time(timezone.localtime(series.created_at, series.location.zone), zone_name=True)
 
     @admin.display(description="sessions asked for")
     def sessions(self, series: TreatmentSeries) -> str:
         zone = series.location.zone
         rows = []
         for session in series_overview(series, with_alternatives=False).sessions:
-            asked = f"{session.number}. {timezone.localtime(session.wanted_start, zone):%a %d %b %Y %H:%M %Z}: "
+            asked = (
+                f"{session.number}. {staff_date_time(timezone.localtime(session.wanted_start, zone), zone_name=True)}: "
+            )
             if session.appointment is None:
                 rows.append((asked, "", "", f"not booked. {session.not_booked_reason}"))
             else:

@@ -11,7 +11,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from clinic.clock import staff_time
+from clinic.clock import staff_date_time, staff_time
 from clinic.models import Location, Practitioner, Service
 
 
@@ -61,12 +61,12 @@ class WorkingHours(models.Model):
 
 
 def local_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """E.g. "Mon 02 Mar 2026 09:00–17:00 EST"; both ends in full over several days or across a
+    """E.g. "Mon 02 Mar 2026 9:00 AM–5:00 PM EST" (CLOCK_FORMAT); both ends in full over several days or across a
     clock change, each with its own abbreviation."""
     start, end = timezone.localtime(start, zone), timezone.localtime(end, zone)
     if start.date() == end.date() and start.tzname() == end.tzname():
-        return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M %Z}"
-    return f"{start:%a %d %b %Y %H:%M %Z} – {end:%a %d %b %Y %H:%M %Z}"
+        return f"{staff_date_time(start)}–{staff_time(end, zone_name=True)}"
+    return f"{staff_date_time(start, zone_name=True)} – {staff_date_time(end, zone_name=True)}"
 
 
 class TimeOff(models.Model):

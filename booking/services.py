@@ -20,6 +20,7 @@ from django.utils import timezone
 from booking.availability import BookingRules, bookable_practitioners, local_instant, slot_at
 from booking.models import Appointment, TimeOff, TreatmentSeries
 from booking.selectors import follow_up_service_offered
+from clinic.clock import staff_date_time
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from patients.services import (
@@ -713,7 +714,7 @@ def refuse_unless_allowed(appointment: Appointment, *, to: str, now: datetime) -
         raise BookingError(
             "too_early",
             f"Cannot mark as {_TARGET_WORDS[to]} before the start time "
-            f"({timezone.localtime(appointment.start, zone):%a %d %b %H:%M}).",
+            f"({staff_date_time(timezone.localtime(appointment.start, zone), year=False)}).",
         )
 
 
@@ -744,7 +745,8 @@ class TimeOffOverlapsAppointments(BookingError):
 
 def _appointment_line(appointment: Appointment) -> str:
     # The reference and the location's own local time: what reception searches by and reads.
-    return f"{appointment.reference} {appointment.local_start:%a %d %b %Y %H:%M %Z} at {appointment.location.name}"
+    when = staff_date_time(appointment.local_start, zone_name=True)
+    return f"{appointment.reference} {when} at {appointment.location.name}"
 
 
 def add_time_off(

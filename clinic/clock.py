@@ -55,3 +55,10 @@ def staff_slot_time(instant: datetime, zone) -> str:
     """A free time in a list of them: '2:30 PM', named ('1:30 AM EST') on a day the clocks change."""
     local = timezone.localtime(instant, zone)
     return staff_time(local, zone_name=clocks_change_on(local.date(), zone))
+
+
+def staff_date_time(local: datetime, *, zone_name: bool = False, year: bool = True) -> str:
+    """A wall-clock date and time as staff pages write it: 'Wed 02 Dec 2026 2:30 PM', with the
+    zone's abbreviation when asked ('… 2:30 PM EST')."""
+    day = f"{local:%a %d %b %Y}" if year else f"{local:%a %d %b}"
+    return f"{day} {staff_time(local, zone_name=zone_name)}"

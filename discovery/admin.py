@@ -21,13 +21,13 @@ from django.utils.http import urlencode
 from django.utils.timesince import timesince
 
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, ReadOnlyInline
+from clinic.clock import staff_date_time
 from discovery.forms import CallAttemptForm, ConvertToPatientForm
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from discovery.selectors import call_back_zone, is_overdue, waiting_since, with_waiting_since
 from discovery.services import DiscoveryCallError, close_request, convert_to_patient, log_call_attempt
 
 Status = DiscoveryCallRequest.Status
-LOCAL_TIME_FORMAT = "%a %d %b %Y %H:%M"
 
 
 def _in_call_back_zone(instant, row) -> str:
@@ -39,7 +39,7 @@ def _in_call_back_zone(instant, row) -> str:
     if instant is None:
         return "—"
     zone_key = getattr(row, "call_back_timezone", None) or call_back_zone().key
-    return f"{timezone.localtime(instant, ZoneInfo(zone_key)):{LOCAL_TIME_FORMAT}} {zone_key}"
+    return f"{staff_date_time(timezone.localtime(instant, ZoneInfo(zone_key)))} {zone_key}"
 
 
 class CallAttemptInline(ReadOnlyInline):

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from booking.models import Appointment
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, ReadOnlyInline
+from clinic.clock import staff_date_time
 from patients.models import ConsentText, Patient, Screening
 from patients.selectors import (
     records_merged_into,
@@ -30,14 +31,13 @@ from patients.services import (
     record_patient_export,
 )
 
-LOCAL_TIME_FORMAT = "%a %d %b %Y %H:%M"
 MAX_RECORDS_PER_MERGE = 10  # a slip of "select all" must not offer to fold the whole list into one
 
 
 def _local(instant, time_zone_name: str | None) -> str:
     if instant is None:
         return "—"
-    return f"{timezone.localtime(instant, zoneinfo.ZoneInfo(time_zone_name)):{LOCAL_TIME_FORMAT}}"
+    return staff_date_time(timezone.localtime(instant, zoneinfo.ZoneInfo(time_zone_name)))
 
 
 def _flags_html(screening: Screening) -> str:
@@ -68,7 +68,7 @@ class AppointmentHistoryInline(ReadOnlyInline):
 
     @admin.display(description="starts (local time)")
     def starts_local(self, appointment: Appointment) -> str:
-        return f"{appointment.local_start:{LOCAL_TIME_FORMAT}} {appointment.location.timezone}"
+        return f"{staff_date_time(appointment.local_start)} {appointment.location.timezone}"
 
 
 class KeepPatientForm(forms.Form):

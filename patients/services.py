@@ -14,6 +14,7 @@ from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_update_with_history
 
 from booking.models import Appointment, new_manage_token
+from clinic.clock import staff_date_time
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from patients.models import MERGED_INTO_REASON, ConsentText, Patient, Screening
 from patients.selectors import records_merged_into
@@ -218,7 +219,7 @@ def _refuse_overlapping_appointments(*, patient_ids: list[int]) -> None:
             if later.patient_id != earlier.patient_id:
                 clashes.append(
                     f"{earlier.reference} and {later.reference} "
-                    f"({timezone.localtime(earlier.start, earlier.location.zone):%a %d %b %Y %H:%M})"
+                    f"({staff_date_time(timezone.localtime(earlier.start, earlier.location.zone))})"
                 )
     if clashes:
         raise PatientMergeError(

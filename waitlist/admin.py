@@ -9,10 +9,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, ReadOnlyInline
+from clinic.clock import staff_date_time
 from waitlist.models import WaitlistEntry, WaitlistOffer
 from waitlist.services import leave_waitlist
-
-LOCAL_TIME_FORMAT = "%a %d %b %Y %H:%M %Z"
 
 
 class OfferInline(ReadOnlyInline):
@@ -27,7 +26,7 @@ class OfferInline(ReadOnlyInline):
 
     @admin.display(description="time")
     def offered_time(self, offer: WaitlistOffer) -> str:
-        return f"{offer.local_start:{LOCAL_TIME_FORMAT}}"
+        return staff_date_time(offer.local_start, zone_name=True)
 
     @admin.display(description="emailed")
     def emailed(self, offer: WaitlistOffer) -> str:
@@ -45,7 +44,7 @@ class OfferInline(ReadOnlyInline):
 
 
 def _local(instant, offer: WaitlistOffer) -> str:
-    return f"{timezone.localtime(instant, offer.location.zone):{LOCAL_TIME_FORMAT}}"
+    return staff_date_time(timezone.localtime(instant, offer.location.zone), zone_name=True)
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -134,7 +133,7 @@ class WaitlistEntryAdmin(PhoneSearchMixin, AuditTrailAdmin):
 
     @admin.display(description="joined", ordering="created_at")
     def joined(self, entry: WaitlistEntry) -> str:
-        return f"{timezone.localtime(entry.created_at, entry.location.zone):{LOCAL_TIME_FORMAT}}"
+        return staff_date_time(timezone.localtime(entry.created_at, entry.location.zone), zone_name=True)
 
     @admin.display(description="offers", ordering="offer_count")
     def offer_count(self, entry: WaitlistEntry) -> int:

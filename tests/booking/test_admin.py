@@ -487,7 +487,7 @@ def test_time_off_is_typed_in_the_locations_local_time_across_a_clock_change(cli
     assert 'value="2026-03-08"' in change_page and 'value="01:00"' in change_page and 'value="05:00"' in change_page
     assert "America/New_York" in change_page
     listing = client.get(reverse("admin:booking_timeoff_changelist")).content.decode()
-    assert "Sun 08 Mar 2026 01:00 – Sun 08 Mar 2026 05:00 America/New_York" in listing
+    assert "Sun 08 Mar 2026 1:00 AM – Sun 08 Mar 2026 5:00 AM America/New_York" in listing
 
 
 def test_editing_time_off_keeps_local_times_and_records_history(client, receptionist, physio, westerville):
@@ -611,9 +611,9 @@ def test_the_time_off_message_and_title_are_in_the_local_time_typed(client, rece
         datetime(2026, 11, 25, 21, tzinfo=UTC),
     )
     [added] = messages_of(response)
-    assert ">Sofia Marchetti off Wed 25 Nov 2026 12:00–14:00 MST</a>” was added" in added
+    assert ">Sofia Marchetti off Wed 25 Nov 2026 12:00 PM–2:00 PM MST</a>” was added" in added
     change_page = client.get(reverse("admin:booking_timeoff_change", args=[time_off.pk])).content.decode()
-    assert "<title>Sofia Marchetti off Wed 25 Nov 2026 12:00–14:00 MST | Change time off" in change_page
+    assert "<title>Sofia Marchetti off Wed 25 Nov 2026 12:00 PM–2:00 PM MST | Change time off" in change_page
 
 
 def test_time_off_titles_name_their_zone(physio, acupuncturist, westerville):
@@ -622,19 +622,19 @@ def test_time_off_titles_name_their_zone(physio, acupuncturist, westerville):
         start=datetime(2026, 3, 7, 18, tzinfo=NEW_YORK),
         end=datetime(2026, 3, 9, 8, tzinfo=NEW_YORK),
     )
-    assert str(over_days) == "Westerville off Sat 07 Mar 2026 18:00 EST – Mon 09 Mar 2026 08:00 EDT"
+    assert str(over_days) == "Westerville off Sat 07 Mar 2026 6:00 PM EST – Mon 09 Mar 2026 8:00 AM EDT"
     only_zone = TimeOff(
         practitioner=physio,
         start=datetime(2026, 7, 1, 9, tzinfo=NEW_YORK),
         end=datetime(2026, 7, 1, 12, tzinfo=NEW_YORK),
     )
-    assert str(only_zone) == "Maya Lindqvist off Wed 01 Jul 2026 09:00–12:00 EDT"
+    assert str(only_zone) == "Maya Lindqvist off Wed 01 Jul 2026 9:00 AM–12:00 PM EDT"
     two_zones = TimeOff(
         practitioner=acupuncturist,
         start=datetime(2026, 7, 1, 15, tzinfo=UTC),
         end=datetime(2026, 7, 1, 16, tzinfo=UTC),
     )
-    assert str(two_zones) == "Sofia Marchetti off Wed 01 Jul 2026 15:00–16:00 UTC"
+    assert str(two_zones) == "Sofia Marchetti off Wed 01 Jul 2026 3:00 PM–4:00 PM UTC"
 
 
 def test_working_hours_changes_are_kept_with_their_author(client, receptionist, physio, westerville):
@@ -666,7 +666,7 @@ def test_schedules_list_practitioners_in_two_zones_in_utc_when_no_location_is_na
     PractitionerFactory()  # an unrelated practitioner does not change anything
     client.force_login(receptionist)
     listing = client.get(reverse("admin:booking_timeoff_changelist")).content.decode()
-    assert "Wed 01 Jul 2026 15:00 – Wed 01 Jul 2026 16:00 UTC" in listing
+    assert "Wed 01 Jul 2026 3:00 PM – Wed 01 Jul 2026 4:00 PM UTC" in listing
 
 
 def test_time_off_over_booked_patients_is_saved_and_reception_is_told_whom_to_move(

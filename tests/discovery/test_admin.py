@@ -112,8 +112,8 @@ def test_the_record_shows_its_times_on_the_call_back_clock(client, receptionist,
     CallAttemptFactory(request=call_request, attempted_at=fifteen_utc + timedelta(minutes=30), note="Left a message")
     client.force_login(receptionist)
     page = client.get(change_url(call_request)).content.decode()
-    assert page.count("Mon 14 Jan 2030 10:00 America/New_York") == 2  # created, consented
-    assert "Mon 14 Jan 2030 10:30 America/New_York" in page  # the call attempt
+    assert page.count("Mon 14 Jan 2030 10:00 AM America/New_York") == 2  # created, consented
+    assert "Mon 14 Jan 2030 10:30 AM America/New_York" in page  # the call attempt
     assert "15:00" not in page and "3 p.m." not in page and "3:30 p.m." not in page
 
 

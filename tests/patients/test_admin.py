@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment
+from clinic.clock import staff_date_time
 from clinic.roles import RECEPTION_GROUP
 from patients.models import ConsentText, Patient, Screening
 from patients.services import ScreeningAnswers, record_history_baseline
@@ -84,8 +85,8 @@ def test_the_list_shows_last_visit_and_next_appointment_in_the_clinics_time(
 
     page = client.get(CHANGELIST).content.decode()
 
-    assert f"{visited.local_start:%a %d %b %Y %H:%M}" in page
-    assert f"{upcoming.local_start:%a %d %b %Y %H:%M}" in page
+    assert staff_date_time(visited.local_start) in page
+    assert staff_date_time(upcoming.local_start) in page
 
 
 def test_the_patient_list_stays_in_bounded_queries_with_500_patients(
@@ -132,7 +133,7 @@ def test_the_patient_page_shows_appointments_read_only_with_links(client, recept
     assert "Appointment history" in page
     assert reverse("admin:booking_appointment_change", args=[booked.pk]) in page
     assert booked.reference in page
-    assert f"{booked.local_start:%a %d %b %Y %H:%M} America/New_York" in page
+    assert f"{staff_date_time(booked.local_start)} America/New_York" in page
     inline = next(formset for formset in response.context["inline_admin_formsets"])
     assert not inline.has_add_permission and not inline.has_change_permission and not inline.has_delete_permission
     assert 'name="appointments-0-status"' not in page  # shown, not editable

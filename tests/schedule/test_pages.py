@@ -506,7 +506,7 @@ def test_a_refused_change_shows_the_services_reason(maya_client, physio, westerv
     response = maya_client.post(status_url(later), {"status": "completed"}, follow=True)
 
     assert response.status_code == 200
-    assert "Cannot mark as completed before the start time (Wed 12 Jun 15:00)." in response.content.decode()
+    assert "Cannot mark as completed before the start time (Wed 12 Jun 3:00 PM)." in response.content.decode()
     later.refresh_from_db()
     assert later.status == Appointment.Status.CONFIRMED
 

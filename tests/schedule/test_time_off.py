@@ -182,7 +182,7 @@ class TestTimeOffPage:
         assert response.status_code == 200
         page = response.content.decode()
         abbreviation = local_instant(day, time(9), westerville.zone).astimezone(westerville.zone).tzname()
-        assert f"{day:%a %d %b %Y} 09:00–13:30 {abbreviation}" in page
+        assert f"{day:%a %d %b %Y} 9:00 AM–1:30 PM {abbreviation}" in page
         assert "America/New_York" in page and "Dentist" in page
         assert "Gone by" not in page
         assert remove_url(coming) in page

@@ -41,7 +41,7 @@ def test_reception_sees_who_is_waiting_and_what_they_were_offered(client, recept
     assert "Waiting" in listing.text
     assert record.status_code == 200
     assert "times offered" in record.text.lower()
-    assert "10:00 EST" in record.text  # the location's clock
+    assert "10:00 AM EST" in record.text  # the location's clock
     assert "Open" in record.text
 
 

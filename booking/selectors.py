@@ -448,13 +448,16 @@ def availability_request_lookup(
 
 def with_new_patient_flag(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
     """Annotate `is_new_patient`: a treatment with no earlier live treatment of the same patient
-    (the first visit: an initial assessment to prepare for). One subquery, no query per row."""
+    (the first visit: an initial assessment to prepare for), and not booked by reception as a
+    returning patient the system has no record of (returning_patient_reason). One subquery, no
+    query per row."""
     earlier_treatment = Appointment.objects.live().filter(
         patient=OuterRef("patient"), service__kind=Service.Kind.TREATMENT, start__lt=OuterRef("start")
     )
     return appointments.annotate(
         is_new_patient=ExpressionWrapper(
-            Q(service__kind=Service.Kind.TREATMENT) & ~Exists(earlier_treatment), output_field=BooleanField()
+            Q(service__kind=Service.Kind.TREATMENT, returning_patient_reason="") & ~Exists(earlier_treatment),
+            output_field=BooleanField(),
         )
     )
 

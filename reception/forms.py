@@ -25,6 +25,8 @@ from patients.models import Patient
 from patients.services import PatientDetails, details_of
 
 NEW_PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth")
+# The answers the calendar shows as flags: dropping one by picking an existing patient is asked about.
+SCREENING_FLAG_FIELDS = ("pregnant", "blood_thinners", "bleeding_disorder", "needle_fear")
 
 
 def _by_slug(entries, slug: str):
@@ -211,11 +213,13 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
         ),
     )
     consent_version = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    # Set when the form came back to ask an existing patient's earlier flags again.
+    screening_reviewed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     field_order = ["start", "patient", *NEW_PATIENT_FIELDS]
 
     LABELS = {
-        "red_flags": "Does the caller have any of these right now?",
+        "red_flags": "Does the patient have any of these right now?",
         "pregnant": "Pregnant or might be pregnant",
         "blood_thinners": "Takes blood thinners (anticoagulants)",
         "bleeding_disorder": "Has a bleeding disorder",
@@ -223,7 +227,7 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
         "needled_before": "Has had dry needling or acupuncture before",
         "previous_needling_notes": "If so, how did it go?",
         "other_conditions": "Other medical conditions the practitioner should know about",
-        "consent": "Consent read to the caller and given by phone",
+        "consent": "Consent read to the patient and given (on the phone or at the desk)",
     }
     HELP_TEXTS = {
         "email": "The confirmation email, with the link to change or cancel, goes here.",

@@ -37,7 +37,8 @@ from clinic.models import Location, Practitioner, Service
 from patients.models import ConsentText
 from patients.services import SAFETY_QUESTIONS, current_consent
 from reception import selectors as reception_selectors
-from reception.forms import PhoneBookingForm, PhoneBookingStepsForm, within_staff_reach
+from reception.forms import SCREENING_FLAG_FIELDS, PhoneBookingForm, PhoneBookingStepsForm, within_staff_reach
+from reception.views import calendar_url_for
 
 DAYS_SHOWN = 7
 TEMPLATE = "reception/phone_booking.html"
@@ -69,7 +70,7 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
 
     if request.method == "POST" and steps.ready:
         form = PhoneBookingForm(request.POST, admin_site=model_admin.admin_site)
-        if form.is_valid():
+        if form.is_valid() and _earlier_flags_asked_again(form):
             try:
                 appointment = _book_for_caller(steps=steps, form=form, call_request=call_request, by=request.user)
             except BookingError as error:
@@ -77,6 +78,9 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
             else:
                 model_admin.log_addition(request, appointment, [{"added": {}}])
                 messages.success(request, _booked_message(appointment))
+                if steps.clicked_start is not None:
+                    # Booked from a free time in the calendar: back to that day, with the new block.
+                    return redirect(calendar_url_for(appointment))
                 return redirect(
                     reverse(
                         "admin:booking_appointment_change",
@@ -91,8 +95,14 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
         consent = current_consent()
     else:
         consent = current_consent()
+        patient_id = _preselected_patient_id(steps, call_request)
         form = PhoneBookingForm(
-            initial={"patient": _preselected_patient_id(steps, call_request), "consent_version": consent.version},
+            initial={
+                "patient": patient_id,
+                "consent_version": consent.version,
+                # A patient known before the page opens: their last answers, to read back and confirm.
+                **reception_selectors.last_screening_answers(patient_id),
+            },
             admin_site=model_admin.admin_site,
         )
 
@@ -258,7 +268,7 @@ def _booking_fieldsets(consent: ConsentText, service: Service | None) -> list:
         (
             "Safety screening",
             {
-                "fields": list(SAFETY_QUESTIONS),
+                "fields": [*SAFETY_QUESTIONS, "screening_reviewed"],
                 "description": "These never stop a booking: the practitioner reads them before the visit.",
             },
         ),
@@ -334,3 +344,28 @@ def _from_a_calendar_cell(request: HttpRequest, steps: PhoneBookingStepsForm) ->
             ],
         }
     }
+
+
+def _earlier_flags_asked_again(form: PhoneBookingForm) -> bool:
+    """An existing patient whose last booking flagged something (blood thinners, pregnancy…)
+    that this form leaves unticked: the form comes back once, with those answers ticked again
+    and a message, so that reception asks rather than drops them by picking the patient in
+    the search box (which does not fill the questions in). A second submission books as sent."""
+    patient = form.cleaned_data.get("patient")
+    if patient is None or form.cleaned_data.get("screening_reviewed"):
+        return True
+    earlier = reception_selectors.last_screening_answers(patient.pk)
+    dropped = [name for name in SCREENING_FLAG_FIELDS if earlier.get(name) and not form.cleaned_data.get(name)]
+    if not dropped:
+        return True
+    form.data = form.data.copy()
+    for name in dropped:
+        form.data[form.add_prefix(name)] = "on"
+    form.data[form.add_prefix("screening_reviewed")] = "1"
+    answers = "; ".join(str(form.fields[name].label).lower() for name in dropped)
+    form.add_error(
+        None,
+        f"At their last booking {patient} answered: {answers}. These are ticked again below: ask the caller, "
+        "untick what no longer applies, then book.",
+    )
+    return False

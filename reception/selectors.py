@@ -29,7 +29,8 @@ from booking.models import Appointment, TimeOff, WorkingHours
 from booking.selectors import SCREENING_FLAGS, ScreeningFlag, clipped_to_day, screening_or_none, with_new_patient_flag
 from clinic import clock
 from clinic.models import Location, Practitioner, Service
-from patients.models import Patient
+from patients.models import Patient, Screening
+from patients.services import ScreeningAnswers
 
 ROW_MINUTES = 5  # divides every slot step (5 to 60 minutes, dividing an hour) and every offset
 ROW = timedelta(minutes=ROW_MINUTES)
@@ -785,6 +786,15 @@ def with_last_visit(patients: QuerySet[Patient], *, now: datetime) -> QuerySet[P
         start__lt=now,
     ).order_by("-start")
     return patients.annotate(last_visit=Subquery(visits.values("start")[:1]))
+
+
+def last_screening_answers(patient_id: int | None) -> dict:
+    """The safety answers given with the patient's latest booking, as the booking form's fields
+    (empty when there is none): one query."""
+    if patient_id is None:
+        return {}
+    screening = Screening.objects.filter(appointment__patient_id=patient_id).order_by("-appointment__start").first()
+    return ScreeningAnswers.given_with(screening).stored() if screening else {}
 
 
 def patient_label(patient: Patient) -> str:

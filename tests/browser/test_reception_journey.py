@@ -92,7 +92,7 @@ def test_a_call_back_request_becomes_a_phone_booking_on_the_day_sheet(page: Page
     expect(times.first).to_be_visible()
     assert_accessible(page)
     times.first.check()
-    page.get_by_label("Consent read to the caller and given by phone").check()
+    page.get_by_label("Consent read to the patient and given (on the phone or at the desk)").check()
     page.get_by_role("button", name="Book this time").click()
 
     expect(page.locator(".messagelist")).to_contain_text("Booked")

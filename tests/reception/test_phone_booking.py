@@ -139,7 +139,8 @@ class TestSteps:
         with django_assert_max_num_queries(12):
             page = reception_client.get(steps(dry_needling, westerville, practitioner=physio.slug, day=booking_day))
         assert page.status_code == 200
-        with django_assert_max_num_queries(14):  # + the patient named in the link, checked and shown
+        # + the patient named in the link, checked and shown, and their last answers to fill in
+        with django_assert_max_num_queries(15):
             page = reception_client.get(steps(dry_needling, westerville, day=booking_day, patient=patient.pk))
         assert page.status_code == 200
 
@@ -199,7 +200,7 @@ class TestBooking:
         url = steps(dry_needling, westerville, day=ten_am.date())
         page = reception_client.get(url).content.decode()
         assert ten_am.isoformat() in radio_values(page)
-        assert "Consent read to the caller and given by phone" in page and "Version 1" in page
+        assert "Consent read to the patient and given (on the phone or at the desk)" in page and "Version 1" in page
         # The consent scrolls in its box: a keyboard can reach and scroll it.
         assert (
             '<div class="phone-booking-consent" tabindex="0" role="region" aria-label="Consent text, version 1">'
@@ -653,3 +654,58 @@ class TestFromTheCalendar:
         with django_assert_max_num_queries(16):
             response = reception_client.get(self.cell_url(westerville, physio, ten_am))
         assert response.status_code == 200
+
+
+class TestEarlierAnswers:
+    """Picking an existing patient in the search box does not fill in the safety questions: their
+    earlier flags must not be dropped by an unticked form."""
+
+    @pytest.fixture
+    def grace(self, dry_needling, westerville, physio, open_all_week, ten_am):
+        from patients.services import ScreeningAnswers
+        from tests.helpers import book
+
+        earlier = book(dry_needling, westerville, ten_am - timedelta(hours=1), practitioner=physio,
+                       screening=ScreeningAnswers(blood_thinners=True, other_conditions="Asthma"))  # fmt: skip
+        return earlier.patient
+
+    def test_an_earlier_flag_left_unticked_is_asked_again_once(
+        self, reception_client, catalogue, grace, dry_needling, westerville, ten_am
+    ):
+        url = steps(dry_needling, westerville, day=ten_am.date())
+        data = booking_data(ten_am + timedelta(hours=2), **dict.fromkeys(NEW_PATIENT, None), patient=grace.pk)
+
+        page = reception_client.post(url, data).content.decode()
+
+        assert "At their last booking" in page and "takes blood thinners (anticoagulants)" in page
+        assert checked(page, "blood_thinners") and Appointment.objects.filter(patient=grace).count() == 1
+        response = reception_client.post(url, {**data, "blood_thinners": "on", "screening_reviewed": "1"})
+        assert response.status_code == 302
+        assert Screening.objects.filter(appointment__patient=grace).latest("created_at").blood_thinners
+
+    def test_reception_may_untick_it_on_purpose(
+        self, reception_client, catalogue, grace, dry_needling, westerville, ten_am
+    ):
+        url = steps(dry_needling, westerville, day=ten_am.date())
+        data = booking_data(ten_am + timedelta(hours=2), **dict.fromkeys(NEW_PATIENT, None), patient=grace.pk)
+        assert reception_client.post(url, {**data, "screening_reviewed": "1"}).status_code == 302
+        assert not Screening.objects.filter(appointment__patient=grace).latest("created_at").blood_thinners
+
+    def test_a_patient_known_when_the_page_opens_has_their_answers_filled_in(
+        self, reception_client, catalogue, grace, dry_needling, westerville, ten_am
+    ):
+        page = reception_client.get(
+            steps(dry_needling, westerville, day=ten_am.date(), patient=grace.pk)
+        ).content.decode()
+        assert checked(page, "blood_thinners") and not checked(page, "pregnant") and "Asthma</textarea>" in page
+
+
+def test_booked_from_a_free_time_goes_back_to_that_days_calendar(
+    reception_client, catalogue, open_all_week, dry_needling, westerville, physio, ten_am
+):
+    at = ten_am.strftime("%Y-%m-%dT%H:%MZ")
+    url = steps(dry_needling, westerville, practitioner=physio.slug, day=ten_am.date(), at=at)
+    response = reception_client.post(url, booking_data(ten_am))
+    assert response.status_code == 302
+    day = ten_am.astimezone(westerville.zone).date()
+    assert response["Location"] == f"{reverse('reception:calendar')}?location=westerville&date={day}"

@@ -182,6 +182,10 @@ def test_reception_books_a_returning_only_service_with_a_reason(
 
     assert booked.returning_patient_reason == reason and booked.source == "phone"
     assert booked.history.latest().history_user == receptionist
+    # Treated here before: no "New patient" badge to prepare a first visit for.
+    from booking.selectors import with_new_patient_flag
+
+    assert not with_new_patient_flag(Appointment.objects.filter(pk=booked.pk)).get().is_new_patient
 
 
 def test_the_reason_is_only_kept_where_it_allowed_the_booking(

@@ -100,7 +100,6 @@ def production_env(database_url: str, port: int) -> dict[str, str]:
         "DB_CONN_MAX_AGE": "600",  # persistent connections, one per gunicorn thread
         # As behind a load balancer: the client's address is the X-Real-IP each request carries.
         "RATELIMIT_IP_META_KEY": "HTTP_X_REAL_IP",
-        "PYTHONWARNINGS": "ignore",  # whitenoise: no collected static files, none are served here
     }
 
 
@@ -981,6 +980,7 @@ def main(argv: list[str]) -> int:
     print(f"Database {args.database} created afresh; migrating and seeding the demo clinic ...", flush=True)
     dev.manage("migrate", "--no-input", "--verbosity=0", env=env)
     dev.manage("seed_demo", env={**env, "DEBUG": "1"})  # the demo logins are refused outside DEBUG
+    dev.manage("collectstatic", "--no-input", "--verbosity=0", env=env)  # the admin's pages need the manifest
     setup_django(env)
     add_a_fourth_practitioner()
     print(f"Existing bookings: {seed_bookings(rng)}.", flush=True)

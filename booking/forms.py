@@ -13,6 +13,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from booking import selectors
 from booking.models import TreatmentSeries
 from booking.services import STATUS_CHANGES
+from clinic.email_addresses import EmailAddressField
 from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers
 
 NAME_MAX = 80
@@ -32,7 +33,7 @@ def day_field(label: str) -> forms.DateField:
 class PatientDetailsForm(forms.Form):
     first_name = forms.CharField(max_length=NAME_MAX, label="First name")
     last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
-    email = forms.EmailField(max_length=254, label="Email")
+    email = EmailAddressField(max_length=254, label="Email")
     phone = PhoneNumberField(
         label="Mobile phone",
         help_text="We call or text this number if something changes. Include the country code if outside the US.",

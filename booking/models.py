@@ -142,6 +142,10 @@ class Appointment(models.Model):
         PHONE = "phone", "Phone"
         WALK_IN = "walk_in", "Walk-in"
 
+    class ChangedBy(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        CLINIC = "clinic", "The clinic"
+
     # Appointments that hold the practitioner's time. A no-show's time has passed, and a
     # cancelled one's is free again; both stay as rows for the record.
     LIVE_STATUSES = [Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED]
@@ -183,6 +187,31 @@ class Appointment(models.Model):
             "treatment of (e.g. treated here before the system). Staff bookings only."
         ),
     )
+    # What reaches the patient after a change (booking/notifications.py).
+    sequence = models.PositiveIntegerField(
+        default=0,
+        help_text="The calendar file's SEQUENCE: 0 when booked, one more on every change of time, place or status.",
+    )
+    changed_by = models.CharField(
+        max_length=10,
+        choices=ChangedBy.choices,
+        blank=True,
+        help_text="Who made the last move, or the cancellation: told to the patient in the notice.",
+    )
+    moved_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason_shared = models.BooleanField(
+        "tell the patient the reason",
+        default=False,
+        help_text="The clinic chose to put its cancellation reason in the email to the patient.",
+    )
+    # The time and practitioner the patient's last email (and its calendar file) stated: a move
+    # notice is due while they differ from the appointment's own.
+    told_start = models.DateTimeField(null=True, blank=True)
+    told_practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    move_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    cancellation_notice_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -205,6 +234,9 @@ class Appointment(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(source__in=["online", "phone", "walk_in"]), name="appointment_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(changed_by__in=["", "patient", "clinic"]), name="appointment_changed_by_valid"
             ),
             # The backstop against double booking, whatever code path writes: no two live
             # appointments of one practitioner may overlap, buffers included. Needs btree_gist

@@ -1,7 +1,15 @@
 """Emails to patients, sent by the worker (send_due_notifications), never inside a request.
 
-Three per appointment: the confirmation when it is booked, a reminder before it, and
-aftercare advice once it has been marked completed.
+Per appointment: the confirmation when it is booked, a reminder before it, aftercare advice
+once it has been marked completed, and a notice of every change the patient must know of: a
+move (once it has settled: CHANGE_NOTICE_SETTLE_SECONDS) and a cancellation. Whoever made the
+change (the patient's page or API, reception's calendar, admin or Book for a caller), the
+services record it on the appointment and this module tells the patient: one path for all.
+
+What the patient was last told (told_start, told_practitioner) is kept on the appointment:
+a move notice is due while the appointment differs from it, so two moves before the notice
+goes out send one, from the time they knew to the final one; a move back to the time they
+knew sends none; a move before the confirmation went out needs none (it states the new time).
 
 Never twice, at most once: clinic.emails.send_once claims each email's `*_sent_at` column
 (a patient confused by duplicates is worse than a missing confirmation they can re-open
@@ -18,16 +26,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import DateTimeField, F, Func, OuterRef, QuerySet, Subquery, Value
+from django.db.models import DateTimeField, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.calendar import appointment_ics, manage_url
+from booking.calendar import ics_content_type, manage_url, patient_ics
 from booking.models import Appointment
 from booking.services import cancellation_deadline, patient_may_change
-from clinic.emails import render_email, send_once
-from clinic.models import Location, Service
+from clinic.emails import can_be_sent_to, render_email, send_once
+from clinic.models import Location, Practitioner, Service
 
 logger = logging.getLogger(__name__)
 
@@ -124,22 +132,115 @@ def due_aftercare(*, now: datetime | None = None) -> list[int]:
     return list(_aftercare_due(now).order_by("start").values_list("pk", flat=True)[:BATCH])
 
 
+def _moves_due(now: datetime) -> QuerySet[Appointment]:
+    """Confirmed, still to come, told of before (the confirmation went out), now at another time
+    or with another practitioner than the patient was told, and not moved for a settling while."""
+    settled_before = now - timedelta(seconds=settings.CHANGE_NOTICE_SETTLE_SECONDS)
+    return Appointment.objects.filter(
+        Q(~Q(told_start=F("start")) | ~Q(told_practitioner=F("practitioner"))),
+        status=Appointment.Status.CONFIRMED,
+        confirmation_sent_at__isnull=False,
+        told_start__isnull=False,
+        start__gt=now,
+        moved_at__lte=settled_before,
+    )
+
+
+def _cancellations_due(now: datetime) -> QuerySet[Appointment]:
+    """Cancelled appointments the patient had been told of, whose time is still to come."""
+    return Appointment.objects.filter(
+        status=Appointment.Status.CANCELLED,
+        cancellation_notice_sent_at__isnull=True,
+        confirmation_sent_at__isnull=False,
+        start__gt=now,
+    )
+
+
+def due_move_notices(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(_moves_due(now).order_by("start").values_list("pk", flat=True)[:BATCH])
+
+
+def due_cancellation_notices(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(_cancellations_due(now).order_by("start").values_list("pk", flat=True)[:BATCH])
+
+
+_LOAD = Appointment.objects.select_related("patient", "practitioner", "location", "service", "told_practitioner")
+
+
+def _told(appointment: Appointment) -> None:
+    """Record what the email just sent stated: the time and practitioner the patient now knows."""
+    Appointment.objects.filter(pk=appointment.pk).update(
+        told_start=appointment.start, told_practitioner_id=appointment.practitioner_id
+    )
+
+
 def send_confirmation(appointment_id: int) -> bool:
     """Send the booking confirmation once. Returns False when another sender already has it."""
     claimable = Appointment.objects.filter(status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True)
-    return _send_once(appointment_id, claimable, "confirmation_sent_at", _confirmation_message, "Confirmation")
+    return _send_once(
+        appointment_id, claimable, "confirmation_sent_at", _confirmation_message, "Confirmation", sent=_told
+    )
 
 
-def _send_once(appointment_id: int, claimable, column: str, build, what: str) -> bool:
+def send_cancellation_notice(appointment_id: int) -> bool:
+    """Tell the patient of a cancellation once. False when it is not due or another sender has it."""
+    now = timezone.now()
+    return _send_once(
+        appointment_id, _cancellations_due(now), "cancellation_notice_sent_at", _cancelled_message, "Cancellation"
+    )
+
+
+def send_move_notice(appointment_id: int) -> bool:
+    """Tell the patient their appointment has moved: from what they were last told to where it
+    is now. The claim replaces the told values it read, so of two senders one wins; the other
+    finds them changed. False when no notice is due (or no longer)."""
+    now = timezone.now()
+    told = Appointment.objects.filter(pk=appointment_id).values("told_start", "told_practitioner_id").first()
+    if told is None or told["told_start"] is None:
+        return False
+    claimed = (
+        _moves_due(now)
+        .filter(pk=appointment_id, told_start=told["told_start"], told_practitioner_id=told["told_practitioner_id"])
+        .update(told_start=F("start"), told_practitioner=F("practitioner"), move_notice_sent_at=now)
+    )
+    if not claimed:
+        return False
+    appointment = _LOAD.get(pk=appointment_id)
+    _told(appointment)  # what this email states, should a move have come in since the claim
+    before = Practitioner.objects.get(pk=told["told_practitioner_id"])
+    message = _moved_message(appointment, told_start=told["told_start"], told_practitioner=before)
+    if not all(can_be_sent_to(address) for address in message.recipients()):
+        logger.error("Move notice for booking %s not sent: the address cannot be delivered to", appointment.reference)
+        return False
+    try:
+        message.send()
+    except Exception as error:
+        Appointment.objects.filter(pk=appointment_id).update(
+            told_start=told["told_start"], told_practitioner_id=told["told_practitioner_id"]
+        )
+        logger.error(
+            "Move notice for booking %s failed; will retry",
+            appointment.reference,
+            extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
+        )
+        raise
+    logger.info("Move notice sent for booking %s", appointment.reference)
+    return True
+
+
+def _send_once(appointment_id: int, claimable, column: str, build, what: str, sent=None) -> bool:
     return send_once(
         appointment_id,
         claimable=claimable,
         column=column,
         build=build,
-        load=Appointment.objects.select_related("patient", "practitioner", "location", "service"),
+        load=_LOAD,
         what=what,
         noun="booking",
         logger=logger,
+        sent=sent,
     )
 
 
@@ -165,6 +266,13 @@ def _message(appointment: Appointment, template: str, context: dict) -> EmailMul
         return render_email(template, context, to=[appointment.patient.email])
 
 
+def _attach_calendar_file(message: EmailMultiAlternatives, appointment: Appointment) -> EmailMultiAlternatives:
+    message.attach(
+        f"appointment-{appointment.reference}.ics", patient_ics([appointment]), ics_content_type([appointment])
+    )
+    return message
+
+
 def _confirmation_message(appointment: Appointment) -> EmailMultiAlternatives:
     message = _message(
         appointment,
@@ -175,8 +283,41 @@ def _confirmation_message(appointment: Appointment) -> EmailMultiAlternatives:
             "address_lines": _address_lines(appointment),
         },
     )
-    message.attach(f"appointment-{appointment.reference}.ics", appointment_ics(appointment), "text/calendar")
-    return message
+    return _attach_calendar_file(message, appointment)
+
+
+def _moved_message(appointment: Appointment, *, told_start: datetime, told_practitioner) -> EmailMultiAlternatives:
+    message = _message(
+        appointment,
+        "moved",
+        {
+            "manage_url": manage_url(appointment),
+            "local_start": appointment.local_start,
+            "told_start": timezone.localtime(told_start, appointment.location.zone),
+            "told_practitioner": told_practitioner,
+            "address_lines": _address_lines(appointment),
+            "moved_by_clinic": appointment.changed_by == Appointment.ChangedBy.CLINIC,
+            "change_window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
+        },
+    )
+    return _attach_calendar_file(message, appointment)
+
+
+def _cancelled_message(appointment: Appointment) -> EmailMultiAlternatives:
+    # The time and practitioner the patient knew: a move they were not told of yet is moot.
+    known_start = appointment.told_start or appointment.start
+    message = _message(
+        appointment,
+        "cancelled",
+        {
+            "local_start": timezone.localtime(known_start, appointment.location.zone),
+            "practitioner": appointment.told_practitioner or appointment.practitioner,
+            "cancelled_by_clinic": appointment.changed_by == Appointment.ChangedBy.CLINIC,
+            "reason": appointment.cancellation_reason if appointment.cancellation_reason_shared else "",
+            "book_url": settings.SITE_URL + reverse("booking:start"),
+        },
+    )
+    return _attach_calendar_file(message, appointment)
 
 
 def _address_lines(appointment: Appointment) -> list[str]:

@@ -264,23 +264,44 @@ def _lock_for_change(appointment: Appointment, *, by_patient: bool, now: datetim
 
 def _record_actor(appointment: Appointment, actor: AbstractBaseUser | None, *, done: str) -> None:
     appointment._change_reason = f"{done} by {'staff' if actor is not None else 'patient'}"
+    appointment.changed_by = Appointment.ChangedBy.CLINIC if actor is not None else Appointment.ChangedBy.PATIENT
     if actor is not None:
         appointment._history_user = actor
 
 
 def cancel_appointment(
-    *, appointment: Appointment, reason: str = "", actor: AbstractBaseUser | None, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    reason: str = "",
+    actor: AbstractBaseUser | None,
+    share_reason: bool = False,
+    now: datetime | None = None,
 ) -> Appointment:
     """Cancel (a state, never a delete). `actor`: the staff member cancelling, any time; None is the
-    patient through their link, only until the cancellation window."""
+    patient through their link, only until the cancellation window. The worker then tells the
+    patient (booking/notifications.py), with the reason only if the clinic chose `share_reason`."""
     now = now or timezone.now()
+    if share_reason and actor is None:
+        raise ValueError("Only the clinic chooses to share its reason; the patient knows their own.")
     with transaction.atomic():
         locked = _lock_for_change(appointment, by_patient=actor is None, now=now)
         locked.status = Appointment.Status.CANCELLED
         locked.cancelled_at = now
         locked.cancellation_reason = reason.strip()[:500]
+        locked.cancellation_reason_shared = share_reason and bool(locked.cancellation_reason)
+        locked.sequence += 1
         _record_actor(locked, actor, done="cancelled")
-        locked.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+        locked.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancellation_reason",
+                "cancellation_reason_shared",
+                "sequence",
+                "changed_by",
+                "updated_at",
+            ]
+        )
     return locked
 
 
@@ -359,11 +380,23 @@ def reschedule_appointment(
         locked.blocked_until = free.end + timedelta(minutes=locked.service.buffer_after_minutes)
         # The reminder belongs to the new time: a move after it went out gets one again.
         locked.reminder_sent_at = None
+        locked.sequence += 1
+        locked.moved_at = now
         _record_actor(locked, actor, done="rescheduled")
         try:
             with transaction.atomic():
                 locked.save(
-                    update_fields=["practitioner", "start", "end", "blocked_until", "reminder_sent_at", "updated_at"]
+                    update_fields=[
+                        "practitioner",
+                        "start",
+                        "end",
+                        "blocked_until",
+                        "reminder_sent_at",
+                        "sequence",
+                        "moved_at",
+                        "changed_by",
+                        "updated_at",
+                    ]
                 )
         except IntegrityError as error:
             _raise_booking_error_for(error)
@@ -666,6 +699,7 @@ def _change_status(
                 "Remove the time off first if the visit did take place.",
             )
         locked.status = to
+        locked.sequence += 1
         marked = f"marked {Appointment.Status(to).label.lower()}"
         locked._change_reason = f"no-show corrected: {marked}" if correcting_no_show else marked
         if by is not None:
@@ -674,7 +708,7 @@ def _change_status(
             # A no-show's time was given back: if someone else has been booked into it since,
             # the exclusion constraints refuse to make this one live again.
             with transaction.atomic():
-                locked.save(update_fields=["status", "updated_at"])
+                locked.save(update_fields=["status", "sequence", "updated_at"])
         except IntegrityError as error:
             if "appointment_no_overlap_per_practitioner" in str(error):
                 raise BookingError(

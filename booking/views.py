@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from booking import selectors, throttling
 from booking.availability import bookable_practitioners
-from booking.calendar import appointment_ics
+from booking.calendar import google_calendar_url, ics_content_type, outlook_calendar_url, patient_ics
 from booking.forms import FollowUpSeriesForm, PatientDetailsForm, ScreeningForm, SeriesSessionForm
 from booking.models import Appointment
 from booking.services import (
@@ -211,6 +211,8 @@ def _manage_page(
         "has_series": has_series,
         "follow_up_service": follow_up_service,
         "refusal": refusal,
+        "google_calendar_url": google_calendar_url(appointment),
+        "outlook_calendar_url": outlook_calendar_url(appointment),
     }
     if follow_up_service is not None:
         context["series_form"] = series_form or FollowUpSeriesForm()
@@ -301,7 +303,7 @@ def book_follow_up_session(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _get_appointment_for_patient(token)
-    response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(patient_ics([appointment]), content_type=ics_content_type([appointment]))
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.reference}.ics"'
     return response
 

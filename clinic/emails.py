@@ -7,15 +7,21 @@ send loses that one email (at most once, by choice: duplicates confuse more than
 email whose content the person can find again).
 """
 
+import email.policy
 import logging
 import smtplib
 from collections.abc import Callable
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Model, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from clinic.email_addresses import deliverable_email_address
 
 
 def send_once(
@@ -28,15 +34,23 @@ def send_once(
     what: str,
     noun: str,
     logger: logging.Logger,
+    sent: Callable[[Model], None] | None = None,
 ) -> bool:
     """Claim `column` on the row if `claimable` still holds it, send build(row), release the
-    claim if sending fails. False when the row is not (or no longer) claimable. Logs name
-    the row by its reference only: no name, no address, no health detail."""
+    claim if sending fails, then call sent(row) if given. False when the row is not (or no
+    longer) claimable. Logs name the row by its reference only: no name, no address, no
+    health detail."""
     if not claimable.filter(pk=row_id, **{f"{column}__isnull": True}).update(**{column: timezone.now()}):
         return False
     row = load.get(pk=row_id)
     try:
-        build(row).send()
+        message = build(row)
+        if not all(can_be_sent_to(address) for address in message.recipients()):
+            # Stored before addresses were checked at entry (or written behind the forms' back):
+            # every retry would fail the same way. Claimed, not sent; reception can call.
+            logger.error("%s email for %s %s not sent: the address cannot be delivered to", what, noun, row.reference)
+            return False
+        message.send()
     except smtplib.SMTPException as error:
         load.model.objects.filter(pk=row_id).update(**{column: None})
         # No traceback: the mail server's answer names the recipient (SMTPRecipientsRefused
@@ -53,19 +67,49 @@ def send_once(
         load.model.objects.filter(pk=row_id).update(**{column: None})
         logger.exception("%s email for %s %s failed; will retry", what, noun, row.reference)
         raise
+    if sent is not None:
+        sent(row)
     logger.info("%s email sent for %s %s", what, noun, row.reference)
     return True
 
 
-def render_email(template: str, context: dict, *, to: list[str], html: bool = True) -> EmailMultiAlternatives:
-    """templates/emails/<template>_subject.txt, .txt and (with html) .html, from the clinic's address."""
+def can_be_sent_to(address: str) -> bool:
+    try:
+        deliverable_email_address(address)
+    except ValidationError:
+        return False
+    return True
+
+
+class ClinicEmail(EmailMultiAlternatives):
+    """Header lines up to RFC 5322's limit of 998 characters. At Python's default of 78, a
+    header with a long unbroken value (List-Unsubscribe's address with its token) is written
+    as RFC 2047 encoded words, which mail apps do not read as an address."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
+
+
+def render_email(
+    template: str, context: dict, *, to: list[str], html: bool = True, headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
+    """templates/emails/<template>_subject.txt, .txt and (with html) .html, from the clinic's
+    address. Replies go to the clinic (CLINIC_EMAIL), not to the sending address, which may be
+    a no-reply one; Auto-Submitted keeps out-of-office answers away (RFC 3834); the Message-ID
+    is on the site's own domain, not the worker's host name."""
     # Subjects show on lock screens and in shared inboxes: their templates name no treatment.
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
+    message = ClinicEmail(
         subject=subject,
         body=render_to_string(f"emails/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
+        reply_to=[settings.CLINIC_EMAIL],
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
+            **(headers or {}),
+        },
     )
     if html:
         message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")

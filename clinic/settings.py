@@ -131,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinic.middleware.PermissionsPolicyMiddleware",
+    "clinic.search_engines.NoIndexMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -246,6 +247,11 @@ if CLOCK_FORMAT not in {"12", "24"}:
 REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", default=24)
 if not 1 <= REMINDER_HOURS_BEFORE <= 168:
     _fail("REMINDER_HOURS_BEFORE", f"must be between 1 and 168 (a week); got {REMINDER_HOURS_BEFORE}.")
+# A moved appointment's notice waits until it has stayed put this long: two moves minutes
+# apart (a drag, then a better time) send one notice, for the final time.
+CHANGE_NOTICE_SETTLE_SECONDS = env_int("CHANGE_NOTICE_SETTLE_SECONDS", default=180)
+if not 0 <= CHANGE_NOTICE_SETTLE_SECONDS <= 3600:
+    _fail("CHANGE_NOTICE_SETTLE_SECONDS", f"must be between 0 and 3600 (an hour); got {CHANGE_NOTICE_SETTLE_SECONDS}.")
 
 PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DEFAULT_FORMAT = "E164"

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from clinic import staff_otp, views
+from clinic import search_engines, staff_otp, views
 
 catalogue_patterns = (
     [
@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("waitlist.urls")),
     path("schedule/", include("schedule.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", search_engines.robots_txt, name="robots_txt"),
+    path("favicon.ico", search_engines.favicon, name="favicon"),
     path("api/v1/", include(("booking.api", "api"))),
     path("staff/", include(staff_otp.urlpatterns)),
     path("admin/reception/", include("reception.urls")),

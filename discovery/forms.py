@@ -6,6 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from booking.forms import PHONE_INVALID, PatientDetailsForm
+from clinic.email_addresses import EmailAddressField
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
 from discovery.selectors import condition_choices
 from discovery.services import CallBackDetails
@@ -23,7 +24,7 @@ class CallBackForm(forms.Form):
         error_messages={"invalid": PHONE_INVALID},
         widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel"}),
     )
-    email = forms.EmailField(
+    email = EmailAddressField(
         max_length=254,
         label="Email",
         help_text="We email you to confirm we got your request.",

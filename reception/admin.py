@@ -298,11 +298,13 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
         appointments = list(queryset.select_related("patient", "location", "service").order_by("start", "pk"))
         form = CancellationForm(request.POST if "confirm_cancellation" in request.POST else None)
         if form.is_valid():
-            reason = form.cleaned_data["reason"]
+            reason, share_reason = form.cleaned_data["reason"], form.cleaned_data["share_reason"]
             self._change_each(
                 request,
                 appointments,
-                lambda *, appointment, by: cancel_appointment(appointment=appointment, reason=reason, actor=by),
+                lambda *, appointment, by: cancel_appointment(
+                    appointment=appointment, reason=reason, actor=by, share_reason=share_reason
+                ),
                 done="Cancelled",
             )
             return None  # back to the list, with the messages

@@ -322,6 +322,11 @@ class CancellationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Kept with the appointment's history for staff. Keep health details out.",
     )
+    share_reason = forms.BooleanField(
+        required=False,
+        label="Tell the patient this reason in the cancellation email",
+        help_text="Each patient is emailed that the clinic cancelled; the reason only if this is ticked.",
+    )
 
 
 class StatusForm(forms.Form):

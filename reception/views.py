@@ -311,7 +311,12 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             f"{reverse('reception:panel', args=[appointment.pk])}?{urlencode({'next': _back_to(request, appointment)})}"
         )
     try:
-        cancel_appointment(appointment=appointment, reason=form.cleaned_data["reason"], actor=request.user)
+        cancel_appointment(
+            appointment=appointment,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+            share_reason=form.cleaned_data["share_reason"],
+        )
     except BookingError as error:
         messages.error(request, f"{appointment.reference}: {error.message}")
     else:

@@ -19,11 +19,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from icalendar import Calendar, Event
 
-from booking.calendar import calendar_event_for
-from booking.models import Appointment
+from booking.calendar import calendar_event_for, site_host
+from booking.models import Appointment, TimeOff
+from clinic.vtimezone import add_time_zones
 from schedule.access import practitioner_required
 from schedule.models import CalendarFeed
-from schedule.selectors import FEED_DAYS_AHEAD, FEED_DAYS_BACK, feed_appointments, feed_by_token, feed_of
+from schedule.selectors import (
+    FEED_DAYS_AHEAD,
+    FEED_DAYS_BACK,
+    feed_appointments,
+    feed_by_token,
+    feed_of,
+    feed_time_off,
+)
 from schedule.services import regenerate_feed_token, set_feed_patient_names
 
 
@@ -86,30 +94,26 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
 @require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """No login: the unguessable token is the credential (calendar apps cannot log in). An
-    unknown or replaced token is a plain 404. Two queries whatever the number of events."""
+    unknown or replaced token is a plain 404. Three queries whatever the number of events."""
     feed = feed_by_token(token)
     if feed is None:
         raise Http404("No calendar feed with that link.")
     now = timezone.now()
     appointments = feed_appointments(practitioner=feed.practitioner, now=now)
+    time_off = feed_time_off(practitioner=feed.practitioner, now=now)
     response = HttpResponse(
-        practitioner_feed_ics(feed, appointments, now=now), content_type="text/calendar; charset=utf-8"
+        practitioner_feed_ics(feed, appointments, time_off, now=now), content_type="text/calendar; charset=utf-8"
     )
     # Patients' names: kept by no shared cache, and by no browser cache either.
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = 'inline; filename="schedule.ics"'
-    response["X-Robots-Tag"] = "noindex"
     return response
 
 
-# What each status looks like in a calendar app. STATUS follows Appointment.LIVE_STATUSES:
-# an appointment that holds the practitioner's time is CONFIRMED; a cancelled one or a
-# no-show gives its time back, so it is CANCELLED (most apps then strike it through or hide
-# it). The summary's prefix tells those two apart where the app still shows the event.
-_SUMMARY_PREFIX = {
-    Appointment.Status.CANCELLED: "Cancelled: ",
-    Appointment.Status.NO_SHOW: "No-show: ",
-}
+# What each status looks like in a calendar app. Cancelled appointments are left out (their
+# time is free again); a no-show gave its time back too, so it is CANCELLED (most apps then
+# strike it through) and its summary says so.
+_SUMMARY_PREFIX = {Appointment.Status.NO_SHOW: "No-show: "}
 
 
 def patient_label(patient, *, full_name: bool) -> str:
@@ -118,7 +122,7 @@ def patient_label(patient, *, full_name: bool) -> str:
     return f"{patient.first_name} {patient.last_name[:1]}."
 
 
-def practitioner_feed_ics(feed: CalendarFeed, appointments, *, now) -> bytes:
+def practitioner_feed_ics(feed: CalendarFeed, appointments, time_off, *, now) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Practitioner schedule//EN")
     calendar.add("version", "2.0")
@@ -128,20 +132,20 @@ def practitioner_feed_ics(feed: CalendarFeed, appointments, *, now) -> bytes:
     # Google keeps its own pace, several hours).
     calendar.add("refresh-interval", timedelta(minutes=30), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT30M")
+    appointments = list(appointments)
     for appointment in appointments:
         calendar.add_component(_appointment_event(appointment, feed=feed, now=now))
-    # The VTIMEZONE of each location's zone, built by icalendar from the zone database (as for
-    # the patients' .ics), covering the window with a margin on each side.
-    calendar.add_missing_timezones(
-        first_date=(now - timedelta(days=FEED_DAYS_BACK + 366)).date(),
-        last_date=(now + timedelta(days=FEED_DAYS_AHEAD + 366)).date(),
-    )
+    for block in time_off:
+        calendar.add_component(_busy_event(block, feed=feed, now=now))
+    # Time off is in UTC (it may span zones); appointments in their location's zone.
+    add_time_zones(calendar, [(appointment.location.zone, appointment.start) for appointment in appointments])
     return calendar.to_ical()
 
 
 def _appointment_event(appointment: Appointment, *, feed: CalendarFeed, now) -> Event:
-    # The same UID as the patient's own .ics file: one event per appointment everywhere.
-    event = calendar_event_for(appointment, now=now)
+    # Not the patient's UID: the patient's own file and this feed are two calendars' events,
+    # and an app holding both must not merge or replace one with the other.
+    event = calendar_event_for(appointment, uid=f"schedule-{appointment.reference}@{site_host()}", now=now)
     patient = patient_label(appointment.patient, full_name=feed.full_patient_names)
     prefix = _SUMMARY_PREFIX.get(appointment.status, "")
     event.add("summary", f"{prefix}{patient} · {appointment.service.name}")
@@ -156,4 +160,22 @@ def _appointment_event(appointment: Appointment, *, feed: CalendarFeed, now) -> 
     event.add("transp", "OPAQUE" if live else "TRANSPARENT")
     event.add("created", appointment.created_at)
     event.add("last-modified", appointment.updated_at)
+    return event
+
+
+def _busy_event(block: TimeOff, *, feed: CalendarFeed, now) -> Event:
+    """Time off, or a closure of a location the practitioner works at, as a busy block. Its
+    reason only where the practitioner chose full names (the reason may name people too)."""
+    event = Event()
+    event.add("uid", f"time-off-{block.pk}@{site_host()}")
+    event.add("dtstamp", now)
+    event.add("dtstart", block.start)
+    event.add("dtend", block.end)
+    closed = block.practitioner_id is None
+    summary = f"Closed: {block.location.name}" if closed else "Time off"
+    if feed.full_patient_names and block.reason:
+        summary = f"{summary} ({block.reason})"
+    event.add("summary", summary)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
     return event

@@ -347,18 +347,20 @@ def feed_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def feed_appointments(*, practitioner: Practitioner, now: datetime) -> QuerySet[Appointment]:
-    """The practitioner's appointments starting in the feed's window, every status, in one
-    query. Only the columns the feed prints are read: nothing of the screening, nothing of
-    the patient but their name."""
+    """The practitioner's appointments starting in the feed's window, but cancelled ones (their
+    time is free again), in one query. Only the columns the feed prints are read: nothing of
+    the screening, nothing of the patient but their name."""
     window_start, window_end = feed_window(now)
     return (
         Appointment.objects.filter(practitioner=practitioner, start__gte=window_start, start__lt=window_end)
+        .exclude(status=Appointment.Status.CANCELLED)
         .select_related("patient", "service", "location")
         .only(
             "reference",
             "start",
             "end",
             "status",
+            "sequence",
             "created_at",
             "updated_at",
             "patient__first_name",
@@ -368,5 +370,21 @@ def feed_appointments(*, practitioner: Practitioner, now: datetime) -> QuerySet[
             "location__address",
             "location__timezone",
         )
+        .order_by("start", "pk")
+    )
+
+
+def feed_time_off(*, practitioner: Practitioner, now: datetime) -> QuerySet[TimeOff]:
+    """The practitioner's own time off, and the closures of the locations they work at, that
+    overlap the feed's window: one query."""
+    window_start, window_end = feed_window(now)
+    return (
+        TimeOff.objects.filter(
+            Q(practitioner=practitioner)
+            | Q(practitioner__isnull=True, location__in=practitioner.locations.values("pk")),
+            start__lt=window_end,
+            end__gt=window_start,
+        )
+        .select_related("location")
         .order_by("start", "pk")
     )

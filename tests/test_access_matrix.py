@@ -83,6 +83,8 @@ ROWS = [
     ("clinic:condition_list", None, everyone(200)),
     ("clinic:condition_detail", lambda d, holder: [d["condition"].slug], everyone(200)),
     ("healthz", None, everyone(200)),
+    ("robots_txt", None, everyone(200)),
+    ("favicon", None, everyone(200)),
     ("booking:start", None, everyone(200)),
     ("booking:details", None, everyone(Redirect("/book/"))),
     ("booking:manage", "appointment", link_holder_only(200)),
@@ -96,6 +98,7 @@ ROWS = [
     ("waitlist:join", None, everyone(Redirect("/book/"))),
     ("waitlist:entry", "entry", link_holder_only(200)),
     ("waitlist:leave", "entry", everyone(405)),
+    ("waitlist:one_click_leave", "entry", (404, Redirect("/waitlist/"), 404, 404, 404, 404)),
     ("waitlist:offer", "offer", link_holder_only(200)),
     ("schedule:login", None, everyone(200)),
     ("schedule:logout", None, everyone(405)),
@@ -229,7 +232,7 @@ def test_every_url_pattern_has_a_row():
 
 
 def test_the_table_is_this_size():
-    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (108, 6, 648)
+    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (111, 6, 666)
 
 
 @pytest.fixture

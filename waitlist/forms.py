@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from booking import selectors as booking_selectors
 from booking.availability import bookable_practitioners
 from booking.forms import NAME_MAX, PHONE_INVALID, day_field
+from clinic.email_addresses import EmailAddressField
 from clinic.models import Location, Service
 from waitlist.services import Contact, WaitlistError, Wish, check_wish, local_today
 
@@ -35,7 +36,11 @@ class JoinWaitlistForm(forms.Form):
     )
     first_name = forms.CharField(max_length=NAME_MAX, label="First name")
     last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
-    email = forms.EmailField(max_length=254, label="Email", help_text="We email you when a time opens.")
+    email = EmailAddressField(
+        max_length=254,
+        label="Email",
+        help_text="We email you when a time opens.",
+    )
     phone = PhoneNumberField(
         label="Mobile phone",
         help_text="Include the country code if outside the US.",

@@ -123,8 +123,11 @@ def send_gone_notice(offer_id: int) -> bool:
 def _render(template: str, entry: WaitlistEntry, context: dict) -> EmailMultiAlternatives:
     context = {"entry": entry, "clinic_name": settings.CLINIC_NAME, "entry_url": entry_url(entry), **context}
     # Every time in the location's zone: the clock of the place the patient would go to.
+    # The mail app's own "unsubscribe" button leaves the list in one click (RFC 2369, 8058).
+    one_click = settings.SITE_URL + reverse("waitlist:one_click_leave", args=[entry.token])
+    headers = {"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     with timezone.override(entry.location.zone):
-        return render_email(template, context, to=[entry.email])
+        return render_email(template, context, to=[entry.email], headers=headers)
 
 
 def _joined_message(entry: WaitlistEntry) -> EmailMultiAlternatives:

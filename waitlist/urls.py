@@ -9,4 +9,5 @@ urlpatterns = [
     path("waitlist/offers/<str:token>/", views.offer, name="offer"),
     path("waitlist/<str:token>/", views.entry, name="entry"),
     path("waitlist/<str:token>/leave/", views.leave, name="leave"),
+    path("waitlist/<str:token>/unsubscribe/", views.one_click_leave, name="one_click_leave"),
 ]

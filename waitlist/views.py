@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking import selectors as booking_selectors
@@ -101,6 +102,22 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
         return _entry_page(request, place, refusal=booking_throttling.Refusal(place.location))
     leave_waitlist(entry=place)
     return redirect("waitlist:entry", token=token)
+
+
+@never_cache
+@csrf_exempt  # the mail provider posts it, with no cookie and no form: the token is the key
+@require_http_methods(["GET", "POST"])
+def one_click_leave(request: HttpRequest, token: str) -> HttpResponse:
+    """The List-Unsubscribe address of the waiting-list emails (RFC 8058): a POST from the mail
+    app's "unsubscribe" button leaves the list at once; opened in a browser, the entry's page,
+    whose "leave" button asks first."""
+    place = _entry_or_404(token)
+    if request.method == "GET":
+        return redirect("waitlist:entry", token=token)
+    if booking_throttling.over_the_limit(request):
+        return _entry_page(request, place, refusal=booking_throttling.Refusal(place.location))
+    leave_waitlist(entry=place)
+    return HttpResponse("You have left the waiting list.", content_type="text/plain; charset=utf-8")
 
 
 @never_cache

@@ -155,10 +155,10 @@ def offered_time(client, request) -> Change:
     )
 
 
-def leave_waitlist(client, request) -> Change:
+def leave_waitlist(client, request, *, view="waitlist:leave") -> Change:
     catalogue, booking_day = request.getfixturevalue("catalogue"), request.getfixturevalue("booking_day")
     entry = join(catalogue["services"][0], catalogue["locations"][0], booking_day)
-    url = reverse("waitlist:leave", args=[entry.token])
+    url = reverse(view, args=[entry.token])
     return Change(
         send=lambda address: client.post(url, REMOTE_ADDR=address),
         done=lambda: WaitlistEntry.objects.get(pk=entry.pk).status == WaitlistEntry.Status.LEFT,
@@ -176,6 +176,9 @@ LIMITED = {
     "booking:book_follow_up_session": follow_up_session,
     "waitlist:offer": offered_time,
     "waitlist:leave": leave_waitlist,
+    "waitlist:one_click_leave": lambda client, request: leave_waitlist(
+        client, request, view="waitlist:one_click_leave"
+    ),
 }
 
 # Public POSTs with a limit of their own (tested where the feature is).

@@ -142,7 +142,7 @@ def test_a_new_patient_books_dry_needling_and_cancels_on_a_phone(page: Page, dem
     expect(main.get_by_text(SERVICE)).to_be_visible()
     assert_accessible(page)
 
-    calendar_link = main.get_by_role("link", name="Add to calendar (.ics)")
+    calendar_link = main.get_by_role("link", name="Phone or Apple calendar (.ics)")
     with page.expect_download() as download_info:
         calendar_link.click()
     download = download_info.value

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from booking.models import Appointment
+from booking.models import Appointment, TimeOff
 from patients.models import Screening
 from schedule.models import CalendarFeed
 from schedule.services import regenerate_feed_token, set_feed_patient_names
@@ -59,7 +59,8 @@ def events_of(response) -> dict[str, object]:
 
 
 def uid(appointment: Appointment) -> str:
-    return f"appointment-{appointment.reference}@testserver"
+    # Not the patient's own file's UID (appointment-...): two calendars, two events.
+    return f"schedule-{appointment.reference}@testserver"
 
 
 @pytest.mark.django_db
@@ -86,7 +87,7 @@ class TestFeed:
         assert event.decoded("dtstart") == soon
         assert event.decoded("dtend") == soon + timedelta(minutes=60)
         assert event.decoded("last-modified") == own.updated_at.replace(microsecond=0)
-        assert int(event["sequence"]) == int(own.updated_at.timestamp())
+        assert int(event["sequence"]) == 0  # RFC 5545: 0 when created
         assert "dtstamp" in event
 
     def test_window_is_fourteen_days_back_and_sixty_ahead(self, client, physio_feed, physio, westerville, dry_needling):
@@ -114,7 +115,6 @@ class TestFeed:
             ("confirmed", "CONFIRMED", ""),
             ("arrived", "CONFIRMED", ""),
             ("completed", "CONFIRMED", ""),
-            ("cancelled", "CANCELLED", "Cancelled: "),
             # A no-show gives its time back, like a cancellation; the summary tells them apart.
             ("no_show", "CANCELLED", "No-show: "),
         ],
@@ -182,12 +182,13 @@ class TestFeed:
         second = events_of(client.get(feed_path(physio_feed)))
         assert set(first) == set(second) == {uid(appointment)}
 
-        # Moved (by any path): the same event, a higher sequence, so apps update it in place.
-        with time_machine.travel(timezone.now() + timedelta(seconds=5)):
-            appointment.start += timedelta(hours=2)
-            appointment.end += timedelta(hours=2)
-            appointment.blocked_until += timedelta(hours=2)
-            appointment.save()
+        # Moved (the services bump the sequence on every path): the same event, a higher
+        # sequence, so apps update it in place.
+        appointment.start += timedelta(hours=2)
+        appointment.end += timedelta(hours=2)
+        appointment.blocked_until += timedelta(hours=2)
+        appointment.sequence += 1
+        appointment.save()
         moved = events_of(client.get(feed_path(physio_feed)))
         assert set(moved) == {uid(appointment)}
         assert int(moved[uid(appointment)]["sequence"]) > int(first[uid(appointment)]["sequence"])
@@ -238,16 +239,16 @@ class TestFeed:
     ):
         first = timezone.now() - timedelta(days=13)
         appointment_at(first, practitioner=physio, location=westerville, service=dry_needling, patient=ada)
-        with django_assert_num_queries(2):  # the feed by its token, its appointments
+        with django_assert_num_queries(3):  # the feed by its token, its appointments, its time off
             assert len(events_of(client.get(feed_path(physio_feed)))) == 1
         for number in range(1, 200):
             appointment_at(
                 first + timedelta(hours=8 * number), practitioner=physio, location=westerville, service=dry_needling,
                 patient=ada, status=["confirmed", "completed", "cancelled", "no_show"][number % 4],
             )  # fmt: skip
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             response = client.get(feed_path(physio_feed))
-        assert len(events_of(response)) == 200
+        assert len(events_of(response)) == 150  # the cancelled quarter is left out
 
     def test_only_get_and_head(self, client, physio_feed):
         assert client.head(feed_path(physio_feed)).status_code == 200
@@ -348,3 +349,43 @@ class TestSettingsPage:
         expected = {"anonymous": 302, "receptionist": 302, "outsider": 403}[who]
         assert page.status_code == regenerate.status_code == expected
         assert CalendarFeed.objects.get().token == physio_feed.token
+
+
+@pytest.mark.django_db
+class TestFeedBusyTimes:
+    def test_cancelled_appointments_are_left_out(self, client, physio_feed, physio, westerville, dry_needling):
+        soon = timezone.now() + timedelta(days=1)
+        kept = appointment_at(soon, practitioner=physio, location=westerville, service=dry_needling)
+        appointment_at(soon + timedelta(hours=2), practitioner=physio, location=westerville, service=dry_needling,
+                       status="cancelled")  # fmt: skip
+        assert set(events_of(client.get(feed_path(physio_feed)))) == {uid(kept)}
+
+    def test_time_off_and_closures_are_busy_blocks_without_their_reason(
+        self, client, physio_feed, physio, acupuncturist, westerville, calgary, practitioner_user
+    ):
+        soon = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+        own = TimeOff.objects.create(practitioner=physio, start=soon, end=soon + timedelta(hours=3), reason="Dentist")
+        physio.locations.add(westerville)
+        closure = TimeOff.objects.create(
+            location=westerville, start=soon + timedelta(days=1), end=soon + timedelta(days=2), reason="Floor repairs"
+        )
+        # Neither someone else's time off nor a closure of a place they do not work at.
+        TimeOff.objects.create(practitioner=acupuncturist, start=soon, end=soon + timedelta(hours=1), reason="X")
+        if not physio.locations.filter(pk=calgary.pk).exists():
+            TimeOff.objects.create(location=calgary, start=soon, end=soon + timedelta(hours=1), reason="Y")
+        # Out of the window: ended before it.
+        TimeOff.objects.create(practitioner=physio, start=soon - timedelta(days=40), end=soon - timedelta(days=39))
+
+        response = client.get(feed_path(physio_feed))
+        events = events_of(response)
+        assert set(events) == {f"time-off-{own.pk}@testserver", f"time-off-{closure.pk}@testserver"}
+        busy = events[f"time-off-{own.pk}@testserver"]
+        assert (busy.decoded("dtstart"), busy.decoded("dtend")) == (own.start, own.end)
+        assert str(busy["summary"]) == "Time off"
+        assert str(busy["transp"]) == "OPAQUE"
+        assert str(events[f"time-off-{closure.pk}@testserver"]["summary"]) == "Closed: Westerville"
+        assert "Dentist" not in response.content.decode() and "Floor" not in response.content.decode()
+
+        set_feed_patient_names(practitioner=physio, full_patient_names=True, by=practitioner_user)
+        events = events_of(client.get(feed_path(physio_feed)))
+        assert str(events[f"time-off-{own.pk}@testserver"]["summary"]) == "Time off (Dentist)"

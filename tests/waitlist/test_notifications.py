@@ -162,3 +162,37 @@ def test_two_patients_confirming_the_same_freed_time_at_once_one_wins(freed_ten_
 
     loser = offers[1] if booked[0].waitlist_offer == offers[0] else offers[0]
     assert [m.to for m in mail.outbox if m.subject.startswith("That time has been taken")] == [[loser.entry.email]]
+
+
+def test_waiting_list_emails_carry_a_one_click_unsubscribe_that_leaves_the_list(
+    client, dry_needling, westerville, physio, open_all_week, booking_day
+):
+    from email import message_from_bytes
+
+    from django.conf import settings
+
+    entry = join(dry_needling, westerville, booking_day, n=7)
+    run_worker()
+    (message,) = emails_to("wanda7@example.com")
+    headers = message_from_bytes(message.message().as_bytes())
+    address = f"{settings.SITE_URL}/waitlist/{entry.token}/unsubscribe/"
+    assert headers["List-Unsubscribe"] == f"<{address}>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["Reply-To"] == settings.CLINIC_EMAIL
+
+    # What Gmail and Apple Mail send (RFC 8058): a POST with no cookie and no CSRF token.
+    csrf_checking = type(client)(enforce_csrf_checks=True)
+    response = csrf_checking.post(
+        address.removeprefix(settings.SITE_URL),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.LEFT
+    # Opened in a browser instead: the entry's page, nothing changed by a GET.
+    assert csrf_checking.get(address.removeprefix(settings.SITE_URL))["Location"] == f"/waitlist/{entry.token}/"
+
+
+def test_an_unknown_unsubscribe_link_is_a_404(client):
+    assert client.post("/waitlist/no-such-token/unsubscribe/").status_code == 404

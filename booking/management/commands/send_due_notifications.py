@@ -7,10 +7,14 @@ from django.core.management.base import BaseCommand
 
 from booking.notifications import (
     due_aftercare,
+    due_cancellation_notices,
     due_confirmations,
+    due_move_notices,
     due_reminders,
     send_aftercare,
+    send_cancellation_notice,
     send_confirmation,
+    send_move_notice,
     send_reminder,
 )
 from discovery.notifications import (
@@ -69,6 +73,8 @@ class Command(BaseCommand):
                 logger.exception("Offering freed time #%s failed; will retry", freed_id)
         return (
             _send_each(due_confirmations(), send_confirmation)
+            + _send_each(due_move_notices(), send_move_notice)
+            + _send_each(due_cancellation_notices(), send_cancellation_notice)
             + _send_each(due_reminders(), send_reminder)
             + _send_each(due_aftercare(), send_aftercare)
             + _send_each(due_acknowledgements(), send_acknowledgement)

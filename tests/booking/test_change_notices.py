@@ -1,0 +1,279 @@
+"""What reaches the patient after a change: one notice per move (once settled) and per
+cancellation, by every path, each with a calendar file that updates the event in place."""
+
+import importlib
+import json
+from datetime import UTC, timedelta
+from email import message_from_bytes
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from booking.models import Appointment
+from booking.notifications import send_cancellation_notice, send_move_notice
+from booking.services import cancel_appointment, reschedule_appointment
+from tests.helpers import book, race
+
+pytestmark = pytest.mark.django_db
+
+SETTLED = timedelta(seconds=settings.CHANGE_NOTICE_SETTLE_SECONDS + 1)
+
+
+def worker_round():
+    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def later(delta: timedelta):
+    return time_machine.travel(timezone.now() + delta, tick=True)
+
+
+def calendar_file(message) -> Calendar:
+    (attachment,) = [part for part in message.attachments if part[0].endswith(".ics")]
+    _name, content, mimetype = attachment
+    return Calendar.from_ical(content), mimetype
+
+
+def event_of(message):
+    calendar, mimetype = calendar_file(message)
+    (event,) = calendar.walk("VEVENT")
+    return calendar, event, mimetype
+
+
+@pytest.fixture
+def booked(dry_needling, westerville, physio, open_all_week, ten_am):
+    """Ada's appointment at 10:00 a week ahead, booked online, its confirmation sent."""
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    worker_round()
+    assert [message.subject for message in mail.outbox] == [
+        f"Your appointment at {settings.CLINIC_NAME} on {appointment.local_start:%a} "
+        f"{appointment.local_start.day} {appointment.local_start:%b}, 10:00 AM ({appointment.reference})"
+    ]
+    mail.outbox.clear()
+    return appointment
+
+
+def test_the_confirmation_invites_with_sequence_zero(dry_needling, westerville, physio, open_all_week, ten_am):
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    worker_round()
+    (message,) = mail.outbox
+    calendar, event, mimetype = event_of(message)
+    assert mimetype == "text/calendar; method=REQUEST; charset=utf-8"
+    assert str(calendar["method"]) == "REQUEST"
+    assert str(event["uid"]) == f"appointment-{appointment.reference}@testserver"
+    assert int(event["sequence"]) == 0
+    assert str(event["status"]) == "CONFIRMED"
+    assert str(event["organizer"]) == f"mailto:{settings.CLINIC_EMAIL}"
+    assert str(event["attendee"]) == f"mailto:{appointment.patient.email}"
+    assert event.decoded("dtstart") == appointment.start
+    description = str(event["description"])
+    assert reverse("booking:manage", args=[appointment.manage_token]) in description
+    assert dry_needling.name not in calendar.to_ical().decode()
+    appointment.refresh_from_db()
+    assert (appointment.told_start, appointment.told_practitioner_id) == (appointment.start, physio.pk)
+
+
+def test_a_patients_move_on_the_manage_page_sends_one_notice_once_settled(client, booked, physio):
+    new_start = booked.start + timedelta(hours=3)
+    response = client.post(reverse("booking:reschedule", args=[booked.manage_token]), {"start": new_start.isoformat()})
+    assert response.status_code == 302
+    worker_round()
+    assert mail.outbox == []  # not yet: another move may follow within minutes
+
+    with later(SETTLED):
+        worker_round()
+        worker_round()
+    (message,) = mail.outbox
+    assert "has moved to" in message.subject and booked.reference in message.subject
+    assert "You moved your appointment" in message.body
+    assert "1:00 PM" in message.body and "10:00 AM" in message.body  # the new time, and the one it was
+    assert booked.service.name not in message.subject  # subjects show on lock screens
+    calendar, event, _ = event_of(message)
+    assert str(calendar["method"]) == "REQUEST"
+    assert str(event["uid"]) == f"appointment-{booked.reference}@testserver"
+    assert int(event["sequence"]) == 1
+    assert event.decoded("dtstart") == new_start
+
+
+def test_two_moves_minutes_apart_send_one_notice_for_the_final_time(booked):
+    first = reschedule_appointment(appointment=booked, new_start=booked.start + timedelta(hours=1), actor=None)
+    with later(timedelta(minutes=1)):
+        worker_round()
+        final = reschedule_appointment(appointment=first, new_start=booked.start + timedelta(hours=4), actor=None)
+    with later(timedelta(minutes=1) + SETTLED):
+        worker_round()
+        worker_round()
+    (message,) = mail.outbox
+    assert "2:00 PM" in message.body and "10:00 AM" in message.body and "11:00 AM" not in message.body
+    _, event, _ = event_of(message)
+    assert event.decoded("dtstart") == final.start
+    assert int(event["sequence"]) == 2
+
+
+def test_a_move_back_to_the_time_the_patient_knows_sends_nothing(booked):
+    moved = reschedule_appointment(appointment=booked, new_start=booked.start + timedelta(hours=1), actor=None)
+    reschedule_appointment(appointment=moved, new_start=booked.start, actor=None)
+    with later(SETTLED):
+        worker_round()
+    assert mail.outbox == []
+
+
+def test_a_move_before_the_confirmation_went_out_needs_no_notice(dry_needling, westerville, physio, open_all_week,
+                                                                 ten_am):  # fmt: skip
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=2), actor=None)
+    with later(SETTLED):
+        worker_round()
+    (confirmation,) = mail.outbox
+    assert "You're booked" in confirmation.body and "12:00 PM" in confirmation.body
+    _, event, _ = event_of(confirmation)
+    assert int(event["sequence"]) == 1  # the file counts every change, sent or not
+
+
+def test_a_move_by_reception_says_the_clinic_moved_it(booked, receptionist, acupuncturist, acupuncture):
+    acupuncturist.qualifications.create(service=booked.service)
+    reschedule_appointment(
+        appointment=booked, new_start=booked.start + timedelta(hours=2), actor=receptionist,
+        new_practitioner=acupuncturist,
+    )  # fmt: skip
+    with later(SETTLED):
+        worker_round()
+    (message,) = mail.outbox
+    assert "The clinic has moved your appointment" in message.body
+    assert f"with {booked.practitioner.name}" in message.body  # who it was with before
+    assert acupuncturist.name in message.body
+
+
+def test_a_patients_cancellation_sends_a_cancel_file(client, booked):
+    response = client.post(reverse("booking:cancel", args=[booked.manage_token]), {"reason": "Feeling better"})
+    assert response.status_code in (200, 302)
+    worker_round()
+    worker_round()
+    (message,) = mail.outbox
+    assert "is cancelled" in message.subject and booked.reference in message.subject
+    assert "You cancelled your appointment" in message.body
+    assert "Feeling better" not in message.body  # their own reason: they know it
+    assert booked.location.phone.as_national in message.body
+    calendar, event, mimetype = event_of(message)
+    assert mimetype == "text/calendar; method=CANCEL; charset=utf-8"
+    assert str(calendar["method"]) == "CANCEL"
+    assert str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == f"appointment-{booked.reference}@testserver"
+    assert int(event["sequence"]) == 1
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_clinics_reason_is_told_only_when_it_chose_to(booked, receptionist, shared):
+    cancel_appointment(appointment=booked, reason="Dr Lindqvist is ill today", actor=receptionist, share_reason=shared)
+    worker_round()
+    (message,) = mail.outbox
+    assert "The clinic has cancelled your appointment" in message.body
+    assert ("Dr Lindqvist is ill today" in message.body) is shared
+    assert ("Dr Lindqvist is ill today" in message.alternatives[0][0]) is shared
+
+
+def test_a_move_then_a_cancellation_before_the_notice_sends_only_the_cancellation(booked):
+    moved = reschedule_appointment(appointment=booked, new_start=booked.start + timedelta(hours=1), actor=None)
+    cancel_appointment(appointment=moved, actor=None)
+    with later(SETTLED):
+        worker_round()
+    (message,) = mail.outbox
+    assert "is cancelled" in message.subject
+    assert "10:00 AM" in message.body  # the time the patient knew
+
+
+def test_the_api_moves_and_cancels_through_the_same_notices(client, booked):
+    new_start = booked.start + timedelta(hours=2)
+    moved = client.post(
+        f"/api/v1/appointments/{booked.manage_token}/reschedule",
+        json.dumps({"start": new_start.isoformat()}),
+        content_type="application/json",
+    )
+    assert moved.status_code == 200, moved.content
+    with later(SETTLED):
+        worker_round()
+        cancelled = client.post(
+            f"/api/v1/appointments/{booked.manage_token}/cancel", "{}", content_type="application/json"
+        )
+        assert cancelled.status_code == 200, cancelled.content
+        worker_round()
+    assert ["has moved to" in m.subject or "is cancelled" in m.subject for m in mail.outbox] == [True, True]
+    sequences = [int(event_of(message)[1]["sequence"]) for message in mail.outbox]
+    assert sequences == [1, 2]
+
+
+def test_a_cancellation_after_the_start_tells_nobody(booked, receptionist):
+    with later(booked.start - timezone.now() + timedelta(minutes=5)):
+        cancel_appointment(appointment=booked, reason="Entered twice", actor=receptionist)
+        worker_round()
+    assert mail.outbox == []
+
+
+def test_every_patient_email_replies_to_the_clinic_and_says_it_is_automatic(booked):
+    cancel_appointment(appointment=booked, actor=None)
+    worker_round()
+    (message,) = mail.outbox
+    assert message.reply_to == [settings.CLINIC_EMAIL]
+    parsed = message_from_bytes(message.message().as_bytes())
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed["Reply-To"] == settings.CLINIC_EMAIL
+    assert parsed["Message-ID"].endswith("@testserver>")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["move", "cancel"])
+def test_two_workers_at_once_send_one_notice(dry_needling, westerville, physio, open_all_week, ten_am, change):
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    worker_round()
+    mail.outbox.clear()
+    if change == "move":
+        reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=1), actor=None)
+        send = send_move_notice
+    else:
+        cancel_appointment(appointment=appointment, actor=None)
+        send = send_cancellation_notice
+    with later(SETTLED):
+        results = race(2, lambda _: send(appointment.pk))
+    assert sorted(results) == [False, True]
+    assert len(mail.outbox) == 1
+
+
+def test_the_migration_carries_todays_sequences_over(booked):
+    # Files sent before issue 14 carried SEQUENCE = the Unix time of updated_at; a counter from
+    # 0 would make every calendar app ignore the next file. The migration's own SQL, run on a
+    # row as it was before it.
+    from django.db import connection, migrations
+
+    migration = importlib.import_module("booking.migrations.0013_appointment_change_notices").Migration
+    (carry_over,) = [operation for operation in migration.operations if isinstance(operation, migrations.RunSQL)]
+    Appointment.objects.filter(pk=booked.pk).update(sequence=0, told_start=None, told_practitioner=None)
+    with connection.cursor() as cursor:
+        cursor.execute(carry_over.sql)
+    booked.refresh_from_db()
+    assert booked.sequence == int(booked.updated_at.timestamp())
+    assert (booked.told_start, booked.told_practitioner_id) == (booked.start, booked.practitioner_id)
+
+
+def test_the_manage_page_offers_google_and_outlook_links_without_the_private_link(client, booked):
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    page = unescape(client.get(reverse("booking:manage", args=[booked.manage_token]) + "?booked=1").content.decode())
+    google = next(part.split('"')[0] for part in page.split('href="')[1:] if part.startswith("https://calendar.google"))
+    outlook = next(part.split('"')[0] for part in page.split('href="')[1:] if part.startswith("https://outlook.live"))
+    google_query, outlook_query = parse_qs(urlsplit(google).query), parse_qs(urlsplit(outlook).query)
+    start, end = booked.start.astimezone(UTC), booked.end.astimezone(UTC)
+    assert google_query["action"] == ["TEMPLATE"]
+    assert google_query["dates"] == [f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"]
+    assert google_query["ctz"] == ["America/New_York"]
+    assert outlook_query["startdt"] == [start.isoformat().replace("+00:00", "Z")]
+    assert outlook_query["enddt"] == [end.isoformat().replace("+00:00", "Z")]
+    for link in (google, outlook):
+        assert booked.manage_token not in link  # query strings end up in other servers' logs
+        assert booked.service.name not in unescape(link).replace("+", " ")
+        assert booked.reference in unescape(link)

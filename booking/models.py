@@ -323,6 +323,10 @@ class TreatmentSeries(models.Model):
         help_text="The consent the patient agreed applies to these visits.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The visits booked together are confirmed in one email once all were tried (booked_at);
+    # a visit booked later on its own gets its own confirmation.
+    booked_at = models.DateTimeField(null=True, blank=True, help_text="When booking its visits was done.")
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "treatment series"

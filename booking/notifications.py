@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import DateTimeField, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import transaction
+from django.db.models import DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
 from booking.calendar import ics_content_type, manage_url, patient_ics
-from booking.models import Appointment
+from booking.models import Appointment, TreatmentSeries
 from booking.services import cancellation_deadline, patient_may_change
 from clinic.emails import can_be_sent_to, render_email, send_once
 from clinic.models import Location, Practitioner, Service
@@ -113,13 +114,82 @@ def _aftercare_due(now: datetime) -> QuerySet[Appointment]:
     )
 
 
+def _confirmations_due(now: datetime) -> QuerySet[Appointment]:
+    """Confirmed, still to come, not confirmed yet, and not waiting for its series' one email."""
+    series_confirmed = TreatmentSeries.objects.filter(confirmation_sent_at__isnull=False).values("pk")
+    return Appointment.objects.filter(
+        Q(series__isnull=True) | Q(series__in=series_confirmed),
+        status=Appointment.Status.CONFIRMED,
+        confirmation_sent_at__isnull=True,
+        start__gt=now,
+    )
+
+
 def due_confirmations(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
-    return list(
-        Appointment.objects.filter(
-            status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True, start__gt=now
-        ).values_list("pk", flat=True)[:BATCH]
+    return list(_confirmations_due(now).values_list("pk", flat=True)[:BATCH])
+
+
+# A series whose booking was cut off (booked_at never set) is confirmed this long after it began.
+SERIES_BOOKING_GIVEN_UP_AFTER = timedelta(minutes=10)
+
+
+def _series_visits_unconfirmed(now: datetime) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(
+        status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True, start__gt=now
     )
+
+
+def _series_confirmations_due(now: datetime) -> QuerySet[TreatmentSeries]:
+    return TreatmentSeries.objects.filter(
+        Q(booked_at__isnull=False) | Q(created_at__lte=now - SERIES_BOOKING_GIVEN_UP_AFTER),
+        Exists(_series_visits_unconfirmed(now).filter(series=OuterRef("pk"))),
+        confirmation_sent_at__isnull=True,
+    )
+
+
+def due_series_confirmations(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(_series_confirmations_due(now).order_by("pk").values_list("pk", flat=True)[:BATCH])
+
+
+def send_series_confirmation(series_id: int) -> bool:
+    """One email, with one calendar file, for the follow-up visits booked together. The series'
+    claim and its visits' confirmation claims are one transaction: no visit is confirmed both
+    on its own and in the series email. False when it is not due or another sender has it."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not _series_confirmations_due(now).filter(pk=series_id).update(confirmation_sent_at=now):
+            return False
+        visits = list(
+            _series_visits_unconfirmed(now)
+            .filter(series_id=series_id)
+            .select_for_update(of=("self",))
+            .select_related("patient", "practitioner", "location", "service")
+            .order_by("start")
+        )
+        Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(confirmation_sent_at=now)
+    series = TreatmentSeries.objects.select_related("source_appointment").get(pk=series_id)
+    message = _series_message(series, visits)
+    if not all(can_be_sent_to(address) for address in message.recipients()):
+        logger.error("Series confirmation for series #%s not sent: the address cannot be delivered to", series_id)
+        return False
+    try:
+        message.send()
+    except Exception as error:
+        with transaction.atomic():
+            TreatmentSeries.objects.filter(pk=series_id).update(confirmation_sent_at=None)
+            Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(confirmation_sent_at=None)
+        logger.error(
+            "Series confirmation for series #%s failed; will retry",
+            series_id,
+            extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
+        )
+        raise
+    for visit in visits:
+        _told(visit)
+    logger.info("Series confirmation sent for series #%s (%s visits)", series_id, len(visits))
+    return True
 
 
 def due_reminders(*, now: datetime | None = None) -> list[int]:
@@ -178,7 +248,7 @@ def _told(appointment: Appointment) -> None:
 
 def send_confirmation(appointment_id: int) -> bool:
     """Send the booking confirmation once. Returns False when another sender already has it."""
-    claimable = Appointment.objects.filter(status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True)
+    claimable = _confirmations_due(timezone.now())
     return _send_once(
         appointment_id, claimable, "confirmation_sent_at", _confirmation_message, "Confirmation", sent=_told
     )
@@ -301,6 +371,26 @@ def _moved_message(appointment: Appointment, *, told_start: datetime, told_pract
         },
     )
     return _attach_calendar_file(message, appointment)
+
+
+def _series_message(series: TreatmentSeries, visits: list[Appointment]) -> EmailMultiAlternatives:
+    first = visits[0]
+    message = _message(
+        first,
+        "series_confirmation",
+        {
+            "visits": [
+                {"visit": visit, "local_start": visit.local_start, "manage_url": manage_url(visit)} for visit in visits
+            ],
+            "missing": series.sessions_requested - len(visits),
+            "follow_ups_url": settings.SITE_URL
+            + reverse("booking:follow_ups", args=[series.source_appointment.manage_token]),
+            "address_lines": _address_lines(first),
+            "change_window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
+        },
+    )
+    message.attach("follow-up-visits.ics", patient_ics(visits), ics_content_type(visits))
+    return message
 
 
 def _cancelled_message(appointment: Appointment) -> EmailMultiAlternatives:

@@ -507,6 +507,8 @@ def book_follow_ups(
             outcomes.append(SessionOutcome(number, wanted_start, error=error))
         else:
             outcomes.append(SessionOutcome(number, wanted_start, appointment=booked))
+    # Now the worker sends one email for the visits booked (booking/notifications.py).
+    TreatmentSeries.objects.filter(pk=series.pk).update(booked_at=timezone.now())
     return SeriesResult(series=series, created=True, sessions=outcomes)
 
 

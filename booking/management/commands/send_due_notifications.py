@@ -11,11 +11,13 @@ from booking.notifications import (
     due_confirmations,
     due_move_notices,
     due_reminders,
+    due_series_confirmations,
     send_aftercare,
     send_cancellation_notice,
     send_confirmation,
     send_move_notice,
     send_reminder,
+    send_series_confirmation,
 )
 from discovery.notifications import (
     due_acknowledgements,
@@ -73,6 +75,7 @@ class Command(BaseCommand):
                 logger.exception("Offering freed time #%s failed; will retry", freed_id)
         return (
             _send_each(due_confirmations(), send_confirmation)
+            + _send_each(due_series_confirmations(), send_series_confirmation)
             + _send_each(due_move_notices(), send_move_notice)
             + _send_each(due_cancellation_notices(), send_cancellation_notice)
             + _send_each(due_reminders(), send_reminder)

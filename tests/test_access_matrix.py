@@ -96,6 +96,7 @@ ROWS = [
     ("discovery:request", None, everyone(200)),
     ("discovery:thanks", "thanks", (TO_CALL_FORM, 200, TO_CALL_FORM, TO_CALL_FORM, TO_CALL_FORM, TO_CALL_FORM)),
     ("waitlist:join", None, everyone(Redirect("/book/"))),
+    ("waitlist:joined", None, everyone(200)),
     ("waitlist:entry", "entry", link_holder_only(200)),
     ("waitlist:leave", "entry", everyone(405)),
     ("waitlist:one_click_leave", "entry", (404, Redirect("/waitlist/"), 404, 404, 404, 404)),
@@ -232,7 +233,7 @@ def test_every_url_pattern_has_a_row():
 
 
 def test_the_table_is_this_size():
-    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (111, 6, 666)
+    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (112, 6, 672)
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ TIMES_OF_DAY = [
 DEFAULT_DAYS = 14
 
 
-class JoinWaitlistForm(forms.Form):
+class WaitlistWishForm(forms.Form):
+    """Which times: on joining, and on the place's own page (its private link) to change them."""
+
     practitioner = forms.ChoiceField(
         label="With",
         error_messages={"invalid_choice": "Choose someone from the list, or anyone."},
@@ -33,18 +35,6 @@ class JoinWaitlistForm(forms.Form):
         choices=TIMES_OF_DAY,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one time of day."},
-    )
-    first_name = forms.CharField(max_length=NAME_MAX, label="First name")
-    last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
-    email = EmailAddressField(
-        max_length=254,
-        label="Email",
-        help_text="We email you when a time opens.",
-    )
-    phone = PhoneNumberField(
-        label="Mobile phone",
-        help_text="Include the country code if outside the US.",
-        error_messages={"invalid": PHONE_INVALID},
     )
 
     def __init__(self, *args, service: Service, location: Location, **kwargs):
@@ -59,6 +49,18 @@ class JoinWaitlistForm(forms.Form):
         self.fields["first_day"].initial = today
         self.fields["last_day"].initial = today + timedelta(days=DEFAULT_DAYS - 1)
         self.fields["times_of_day"].initial = [value for value, _label in TIMES_OF_DAY]
+
+    @classmethod
+    def of_entry(cls, entry, data=None) -> "WaitlistWishForm":
+        """The form for changing `entry`'s wish, showing what it holds now."""
+        times = [name for name, _label in TIMES_OF_DAY if getattr(entry, name)]
+        initial = {
+            "practitioner": entry.practitioner.slug if entry.practitioner else booking_selectors.ANYONE,
+            "first_day": entry.first_day,
+            "last_day": entry.last_day,
+            "times_of_day": times,
+        }
+        return cls(data, service=entry.service, location=entry.location, initial=initial)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -84,6 +86,21 @@ class JoinWaitlistForm(forms.Form):
             afternoons="afternoons" in times,
             evenings="evenings" in times,
         )
+
+
+class JoinWaitlistForm(WaitlistWishForm):
+    first_name = forms.CharField(max_length=NAME_MAX, label="First name")
+    last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
+    email = EmailAddressField(
+        max_length=254,
+        label="Email",
+        help_text="We email you when a time opens.",
+    )
+    phone = PhoneNumberField(
+        label="Mobile phone",
+        help_text="Include the country code if outside the US.",
+        error_messages={"invalid": PHONE_INVALID},
+    )
 
     def contact(self) -> Contact:
         data = self.cleaned_data

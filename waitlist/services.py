@@ -85,24 +85,22 @@ def check_wish(wish: Wish, *, now: datetime | None = None) -> None:
         raise WaitlistError("practitioner", "No one offers this service here. Please choose again.")
 
 
+# A repeat join sends the place's link again at most this often: joining with someone's email
+# must not become a way to fill their inbox.
+JOINED_EMAIL_RESEND_AFTER = timedelta(minutes=15)
+
+
 def join_waitlist(*, wish: Wish, contact: Contact, now: datetime | None = None) -> WaitlistEntry:
-    """Put the patient on the list, or update their place: one waiting entry per email,
-    service and location. A returning entry keeps its stored name and phone (knowing
-    someone's email must not let a stranger change how the clinic reaches them) and is
-    sent the confirmation again, with its link to leave."""
+    """Put the patient on the list: one waiting entry per email, service and location.
+
+    Joining again with an email already waiting changes nothing of that entry (whoever knows an
+    email must not learn or change what its owner waits for, nor how the clinic reaches them):
+    its link is emailed again to the address on file (at most every JOINED_EMAIL_RESEND_AFTER),
+    and the days and times are changed only through that link (change_wish). The caller answers
+    both cases alike ("check your email") and must not show the entry returned."""
     now = now or timezone.now()
     check_wish(wish, now=now)
     email = contact.email.strip()
-    wanted = {
-        "practitioner": wish.practitioner,
-        "first_day": wish.first_day,
-        "last_day": wish.last_day,
-        "expires_at": local_instant(wish.last_day + timedelta(days=1), time(0), wish.location.zone),
-        "mornings": wish.mornings,
-        "afternoons": wish.afternoons,
-        "evenings": wish.evenings,
-        "joined_email_sent_at": None,
-    }
     with transaction.atomic():
         # Look-then-insert: two joins with one email must not interleave.
         advisory_xact_lock(f"waitlist:{email.lower()}")
@@ -117,23 +115,54 @@ def join_waitlist(*, wish: Wish, contact: Contact, now: datetime | None = None) 
             )
             .first()
         )
-        if entry is None:
-            entry = WaitlistEntry(
-                service=wish.service,
-                location=wish.location,
-                first_name=contact.first_name.strip(),
-                last_name=contact.last_name.strip(),
-                email=email,
-                phone=contact.phone,
-                created_at=now,
-            )
-            entry._change_reason = "joined"
-        else:
-            entry._change_reason = "joined again: days and times updated"
-        for name, value in wanted.items():
-            setattr(entry, name, value)
+        if entry is not None:
+            sent_at = entry.joined_email_sent_at
+            if sent_at is not None and sent_at <= now - JOINED_EMAIL_RESEND_AFTER:
+                entry.joined_email_sent_at = None
+                entry._change_reason = "joined again: link emailed again"
+                entry.save(update_fields=["joined_email_sent_at"])
+            return entry
+        entry = WaitlistEntry(
+            service=wish.service,
+            location=wish.location,
+            first_name=contact.first_name.strip(),
+            last_name=contact.last_name.strip(),
+            email=email,
+            phone=contact.phone,
+            created_at=now,
+            **_wish_fields(wish),
+        )
+        entry._change_reason = "joined"
         entry.save()
     return entry
+
+
+def _wish_fields(wish: Wish) -> dict:
+    return {
+        "practitioner": wish.practitioner,
+        "first_day": wish.first_day,
+        "last_day": wish.last_day,
+        "expires_at": local_instant(wish.last_day + timedelta(days=1), time(0), wish.location.zone),
+        "mornings": wish.mornings,
+        "afternoons": wish.afternoons,
+        "evenings": wish.evenings,
+    }
+
+
+def change_wish(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = None) -> WaitlistEntry:
+    """New days, times or practitioner for a waiting entry, through its private link."""
+    check_wish(wish, now=now)
+    if (wish.service, wish.location) != (entry.service, entry.location):
+        raise ValueError("A place on the list keeps its service and location.")
+    with transaction.atomic():
+        locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.status != WaitlistEntry.Status.WAITING:
+            raise WaitlistError(None, "This place on the waiting list has ended: join again from the booking page.")
+        for name, value in _wish_fields(wish).items():
+            setattr(locked, name, value)
+        locked._change_reason = "days and times changed"
+        locked.save()
+    return locked
 
 
 def leave_waitlist(*, entry: WaitlistEntry, now: datetime | None = None) -> WaitlistEntry:

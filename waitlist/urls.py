@@ -6,6 +6,7 @@ app_name = "waitlist"
 
 urlpatterns = [
     path("waitlist/join/", views.join, name="join"),
+    path("waitlist/joined/", views.joined, name="joined"),
     path("waitlist/offers/<str:token>/", views.offer, name="offer"),
     path("waitlist/<str:token>/", views.entry, name="entry"),
     path("waitlist/<str:token>/leave/", views.leave, name="leave"),

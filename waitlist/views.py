@@ -4,13 +4,16 @@ Thin: look up by the link's token, validate, call waitlist.services, render. Lin
 name, email or health detail: only the wizard's choices, or an unguessable token.
 """
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import selectors as booking_selectors
 from booking import throttling as booking_throttling
@@ -20,9 +23,9 @@ from booking.views import booking_error_context
 from clinic.throttling import over_the_limit
 from patients.services import current_consent
 from waitlist import selectors
-from waitlist.forms import JoinWaitlistForm
+from waitlist.forms import JoinWaitlistForm, WaitlistWishForm
 from waitlist.models import WaitlistEntry, WaitlistOffer
-from waitlist.services import book_offered_time, join_waitlist, leave_waitlist
+from waitlist.services import WaitlistError, book_offered_time, change_wish, join_waitlist, leave_waitlist
 
 # Counted per client in the shared cache, like call-back requests (clinic/throttling.py):
 # only valid submissions count, so correcting typos never locks a person out.
@@ -47,8 +50,11 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         rate_limited = over_the_limit(request, group="waitlist-joins", rate=JOIN_RATE)
         if not rate_limited:
-            entry = join_waitlist(wish=form.wish(), contact=form.contact())
-            return redirect(reverse("waitlist:entry", args=[entry.token]) + "?joined=1")
+            # The same answer whether this email was already waiting or not: the place's link
+            # goes only to the address on file (waitlist.services.join_waitlist).
+            join_waitlist(wish=form.wish(), contact=form.contact())
+            query = urlencode({"service": choice.service.slug, "location": choice.location.slug})
+            return redirect(f"{reverse('waitlist:joined')}?{query}")
     return render(
         request,
         "waitlist/join.html",
@@ -71,26 +77,56 @@ def _entry_or_404(token: str) -> WaitlistEntry:
     return entry
 
 
+@require_safe
+def joined(request: HttpRequest) -> HttpResponse:
+    """After joining, new or again: check your email (the place's link is sent there only)."""
+    choice = booking_selectors.resolve_choice(
+        service=request.GET.get("service", ""), location=request.GET.get("location", ""), practitioner=""
+    )
+    return render(request, "waitlist/joined.html", {"choice": choice})
+
+
 @never_cache
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def entry(request: HttpRequest, token: str) -> HttpResponse:
-    return _entry_page(request, _entry_or_404(token))
+    """The place on the list, by its private link: what it waits for, times free now, and the
+    form to change its days and times."""
+    place = _entry_or_404(token)
+    if request.method != "POST":
+        return _entry_page(request, place)
+    form = WaitlistWishForm.of_entry(place, request.POST)
+    if booking_throttling.over_the_limit(request):
+        return _entry_page(request, place, form=form, refusal=booking_throttling.Refusal(place.location))
+    if not form.is_valid():
+        return _entry_page(request, place, form=form, status=400)
+    try:
+        change_wish(entry=place, wish=form.wish())
+    except WaitlistError as error:
+        form.add_error(None, error.message)
+        return _entry_page(request, place, form=form, status=409)
+    messages.success(request, "Your days and times are changed.")
+    return redirect("waitlist:entry", token=token)
 
 
 def _entry_page(
-    request: HttpRequest, place: WaitlistEntry, *, refusal: booking_throttling.Refusal | None = None
+    request: HttpRequest,
+    place: WaitlistEntry,
+    *,
+    form: "WaitlistWishForm | None" = None,
+    refusal: booking_throttling.Refusal | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
         "waitlist/entry.html",
         {
             "entry": place,
-            "just_joined": request.GET.get("joined") == "1",
             "free_times": selectors.free_times_for(place),
             "choice": _wish_choice(place),
+            "form": form or WaitlistWishForm.of_entry(place),
             "refusal": refusal,
         },
-        status=429 if refusal else 200,
+        status=429 if refusal else status,
     )
 
 

@@ -165,6 +165,18 @@ def leave_waitlist(client, request, *, view="waitlist:leave") -> Change:
     )
 
 
+def change_waitlist_days(client, request) -> Change:
+    catalogue, booking_day = request.getfixturevalue("catalogue"), request.getfixturevalue("booking_day")
+    entry = join(catalogue["services"][0], catalogue["locations"][0], booking_day)
+    form = {"practitioner": "any", "first_day": booking_day.isoformat(), "last_day": booking_day.isoformat(),
+            "times_of_day": ["evenings"]}  # fmt: skip
+    url = reverse("waitlist:entry", args=[entry.token])
+    return Change(
+        send=lambda address: client.post(url, form, REMOTE_ADDR=address),
+        done=lambda: not WaitlistEntry.objects.get(pk=entry.pk).mornings,
+    )
+
+
 LIMITED = {
     "booking:details": wizard_booking,
     "api:appointments": api_booking,
@@ -176,6 +188,7 @@ LIMITED = {
     "booking:book_follow_up_session": follow_up_session,
     "waitlist:offer": offered_time,
     "waitlist:leave": leave_waitlist,
+    "waitlist:entry": change_waitlist_days,
     "waitlist:one_click_leave": lambda client, request: leave_waitlist(
         client, request, view="waitlist:one_click_leave"
     ),

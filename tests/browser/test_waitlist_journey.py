@@ -19,6 +19,7 @@ from tests.helpers import book
 from waitlist.models import WaitlistEntry, WaitlistOffer
 
 SERVICE_SLUG = "dry-needling-initial-assessment"
+PLACE_LINK = re.compile(r"https?://[^/\s]+(/waitlist/[A-Za-z0-9_\-]+/)")
 OFFER_LINK = re.compile(r"https?://\S+(/waitlist/offers/[A-Za-z0-9_\-]+/)")
 
 
@@ -75,11 +76,20 @@ def test_a_freed_earlier_time_is_offered_and_booked_from_the_email(page: Page, b
     page.get_by_label("Mobile phone").fill("(614) 555-0177")
     page.get_by_role("button", name="Join the waiting list").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("You're on the waiting list")
-    expect(main.get_by_text("Maya Lindqvist")).to_be_visible()
+    # The same answer whoever's email it is: the place's link goes to the inbox only.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     assert_accessible(page)
     entry = WaitlistEntry.objects.get()
     assert (entry.first_day, entry.last_day, entry.evenings) == (day, day, False)
+    mail.outbox.clear()
+    call_command("send_due_notifications")
+    [joined_email] = [message for message in mail.outbox if "waiting list" in message.subject]
+    page.goto(PLACE_LINK.search(joined_email.body).group(1))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your place on the waiting list")
+    expect(main.get_by_text("Maya Lindqvist").first).to_be_visible()
+    page.get_by_text("Change the days or times").click()
+    expect(page.get_by_label("Latest day")).to_have_value(day.isoformat())
+    assert_accessible(page)
 
     # The other patient cancels from their own link, in their own browser.
     other = browser.new_context(base_url=live_server.url)

@@ -54,12 +54,18 @@ def test_joining_sends_the_link_to_the_place_once(dry_needling, westerville, phy
     assert dry_needling.name in message.body
 
 
-def test_joining_again_sends_the_link_again(dry_needling, westerville, physio, booking_day):
+def test_joining_again_sends_the_link_again_but_not_within_a_quarter_hour(dry_needling, westerville, physio,
+                                                                         booking_day):  # fmt: skip
+    import time_machine
+
     join(dry_needling, westerville, booking_day, n=1)
     run_worker()
     join(dry_needling, westerville, booking_day, booking_day + timedelta(days=2), n=1)
     run_worker()
-
+    assert len(emails_to("wanda1@example.com")) == 1
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=True):
+        join(dry_needling, westerville, booking_day, booking_day + timedelta(days=2), n=1)
+        run_worker()
     assert len(emails_to("wanda1@example.com")) == 2
 
 

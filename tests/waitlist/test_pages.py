@@ -60,12 +60,13 @@ def test_the_join_form_starts_from_today_for_two_weeks_with_the_chosen_practitio
     assert '<option value="maya-lindqvist" selected>' in response.text
 
 
-def test_joining_leads_to_the_private_page_of_the_place(client, catalogue, booking_day):
+def test_joining_says_check_your_email_and_the_emailed_link_leads_to_the_place(client, catalogue, booking_day):
     response = client.post(_join_url(), _join_data(booking_day))
 
     entry = WaitlistEntry.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("waitlist:entry", args=[entry.token]) + "?joined=1"
+    assert response["Location"] == reverse("waitlist:joined") + "?service=dry-needling-initial&location=westerville"
+    assert entry.token not in response["Location"]
     assert (entry.first_day, entry.mornings, entry.evenings, str(entry.phone)) == (
         booking_day,
         True,
@@ -73,8 +74,9 @@ def test_joining_leads_to_the_private_page_of_the_place(client, catalogue, booki
         "+16145550177",
     )
     page = client.get(response["Location"])
-    assert "You're on the waiting list" in page.text
-    assert "Leave the waiting list" in page.text
+    assert "Check your email" in page.text and entry.token not in page.text
+    place = client.get(reverse("waitlist:entry", args=[entry.token]))
+    assert "Leave the waiting list" in place.text and "Change the days or times" in place.text
 
 
 @pytest.mark.parametrize(
@@ -148,7 +150,7 @@ def test_the_place_page_reads_a_constant_few_rows(
 ):
     entry = join(catalogue["services"][0], catalogue["locations"][0], booking_day)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # with the practitioners the change form offers
         client.get(reverse("waitlist:entry", args=[entry.token]))
 
 

@@ -84,6 +84,8 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
                     "consented_local",
                     "acknowledgement_sent_local",
                     "clinic_notified_local",
+                    "repeat_of",
+                    "asked_again",
                 ]
             },
         ),
@@ -103,6 +105,8 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
         "consented_local",
         "acknowledgement_sent_local",
         "clinic_notified_local",
+        "repeat_of",
+        "asked_again",
     ]
 
     class Media:
@@ -141,6 +145,16 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
     @admin.display(description="clinic notified at")
     def clinic_notified_local(self, call_request: DiscoveryCallRequest) -> str:
         return _in_call_back_zone(call_request.clinic_notified_at, call_request)
+
+    @admin.display(description="asked again")
+    def asked_again(self, call_request: DiscoveryCallRequest) -> str:
+        """The same number's later requests within 24 hours, kept with this one."""
+        repeats = [
+            f"{repeat.reference} at {_in_call_back_zone(repeat.created_at, call_request)}"
+            + (f" (email {repeat.email})" if repeat.email.lower() != call_request.email.lower() else "")
+            for repeat in call_request.repeats.order_by("created_at")
+        ]
+        return "; ".join(repeats) or "—"
 
     def get_list_display(self, request):
         # The zone and the clock are read once per page, not once per row.

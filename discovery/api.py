@@ -6,9 +6,10 @@ Routed in booking/api.py, the /api/v1/ URLconf, which wraps this view in its api
 imports this module for that route, so its helpers are imported here at call time: a
 module-level import each way would be a cycle.
 
-Answers: 201 {"reference"}, also when this phone number already asked within 24 hours (then
-with that request's reference; nothing new is stored or emailed): a different status would
-tell anyone who types a stranger's number that this person asked a pain clinic for a call; 400
+Answers: 201 {"reference"}, the reference of this request, also when this phone number already
+asked within 24 hours (discovery.services.submit_call_request keeps it with the earlier one and
+acknowledges it to the address typed): anything else would tell anyone who types a stranger's
+number that this person asked a pain clinic for a call; 400
 {"errors": {field: [message]}}; 429 {"code": "rate_limited", "message"} with the clinic's
 number to call instead.
 """

@@ -91,6 +91,17 @@ class DiscoveryCallRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     acknowledgement_sent_at = models.DateTimeField(null=True, blank=True)
     clinic_notified_at = models.DateTimeField(null=True, blank=True)
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repeats",
+        help_text=(
+            "The same phone number asked within 24 hours before: this request is kept with that one (closed, no "
+            "second notice to reception); the person got this request's own reference."
+        ),
+    )
 
     objects = DiscoveryCallRequestQuerySet.as_manager()
     history = HistoricalRecords()
@@ -122,6 +133,9 @@ class DiscoveryCallRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="booked") | Q(appointment__isnull=False),
                 name="discovery_call_booked_has_appointment",
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_of__isnull=True) | Q(status="closed"), name="discovery_call_repeat_is_closed"
             ),
         ]
 

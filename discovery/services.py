@@ -59,9 +59,13 @@ class CallBackDetails:
 
 
 def submit_call_request(*, details: CallBackDetails, now: datetime | None = None) -> tuple[DiscoveryCallRequest, bool]:
-    """Store a call-back request, or return the one this phone number left in the last
-    24 hours (created=False): a double click, a second tab or a bot repeating itself
-    never gives reception two rows, and never a second acknowledgement email."""
+    """Store a call-back request; created=False when this phone number already asked in the
+    last 24 hours. Either way the caller gets a request of its own, with its own reference, and
+    an acknowledgement to the address typed: answering with the earlier request (or with no
+    email) would tell anyone who types a stranger's number that this person asked a pain clinic
+    for a call. A repeat is kept with the earlier request (repeat_of, closed): reception works
+    one request, and is not notified twice. Its acknowledgement is skipped only when it would
+    go to the address the earlier one went to (a double click), which the caller cannot see."""
     if not details.consent_to_contact:
         raise DiscoveryCallError("Please agree to be contacted so we can call you back.", code="consent_required")
     now = now or timezone.now()
@@ -82,12 +86,12 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
     # not held up), and is released by the commit that makes the new row visible.
     advisory_xact_lock(f"discovery-call:{details.phone}")
     existing = (
-        DiscoveryCallRequest.objects.filter(phone=details.phone, created_at__gt=now - REPEAT_WINDOW)
+        DiscoveryCallRequest.objects.filter(
+            phone=details.phone, created_at__gt=now - REPEAT_WINDOW, repeat_of__isnull=True
+        )
         .order_by("-created_at")
         .first()
     )
-    if existing is not None:
-        return existing, False
     call_request = DiscoveryCallRequest(
         name=details.name.strip(),
         phone=details.phone,
@@ -102,12 +106,19 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
         consented_at=now,
         created_at=now,
     )
+    if existing is not None:
+        call_request.repeat_of = existing
+        call_request.status = DiscoveryCallRequest.Status.CLOSED
+        call_request.clinic_notified_at = now  # reception has the first one
+        if call_request.email.lower() == existing.email.lower():
+            call_request.acknowledgement_sent_at = now  # they have the first acknowledgement
+        call_request._change_reason = f"asked again: kept with {existing.reference}"
     # The author is the public, even when a logged-in staff member's cookie rides along.
     call_request._history_user = None
     call_request.save(force_insert=True)
     if details.conditions:
         call_request.conditions.set(details.conditions)
-    return call_request, True
+    return call_request, existing is None
 
 
 def _locked(call_request: DiscoveryCallRequest) -> DiscoveryCallRequest:

@@ -34,16 +34,16 @@ def request_call(request: HttpRequest) -> HttpResponse:
             return _form_page(request, form, rate_limited=True)
         if form.is_spam:
             # A bot gets the page a person gets, so it learns nothing; nothing is stored or sent.
-            reference, best_time, requested_at, repeat = new_reference(), form.cleaned_data["best_time"], None, False
+            reference, best_time, requested_at = new_reference(), form.cleaned_data["best_time"], None
         else:
-            call_request, created = submit_call_request(details=form.details())
-            reference, best_time = call_request.reference, call_request.best_time
-            requested_at, repeat = call_request.created_at, not created
+            # A repeat from this number gets a page like any other: its own reference.
+            call_request, _created = submit_call_request(details=form.details())
+            reference, best_time, requested_at = call_request.reference, call_request.best_time, call_request.created_at
         call_day = selectors.expected_call_day(
             best_time=best_time, requested_at=requested_at or timezone.now(), zone=selectors.call_back_zone()
         )
         token = signing.dumps(
-            {"reference": reference, "best_time": best_time, "day": call_day.isoformat(), "repeat": repeat},
+            {"reference": reference, "best_time": best_time, "day": call_day.isoformat()},
             salt=THANKS_SALT,
             compress=True,
         )
@@ -81,7 +81,6 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
             "call_day": call_day,
             "call_window": selectors.CALL_WINDOW_WORDS[best_time],
             "call_zone_name": selectors.zone_name(zone),
-            "repeat": bool(note.get("repeat")),
             "is_today": call_day == timezone.localdate(timezone.now(), zone),
         },
     )

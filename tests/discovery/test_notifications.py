@@ -45,7 +45,7 @@ def test_the_worker_sends_each_email_once(submitted):
     assert submitted.acknowledgement_sent_at is not None and submitted.clinic_notified_at is not None
 
 
-def test_a_repeat_request_sends_nothing_more(submitted):
+def test_a_repeat_request_from_the_same_address_sends_nothing_more(submitted):
     call_command("send_due_notifications")
     submit_call_request(details=call_back_details(0))
     call_command("send_due_notifications")

@@ -100,7 +100,7 @@ class TestSubmit:
             assert typed.lower() not in location.lower()
         token = location.rstrip("/").rsplit("/", 1)[1]
         note = signing.loads(token, salt=THANKS_SALT)
-        assert set(note) == {"reference", "best_time", "day", "repeat"}
+        assert set(note) == {"reference", "best_time", "day"}
         assert note["reference"] == DiscoveryCallRequest.objects.get().reference
 
     def test_a_late_friday_request_is_promised_for_monday(self, client, page_ready):
@@ -108,12 +108,12 @@ class TestSubmit:
             thanks = client.post(URL, form_data(best_time="afternoon"), follow=True)
         assert "on Monday 21 January" in thanks.content.decode()
 
-    def test_a_repeat_from_the_same_phone_shows_the_first_reference(self, client, page_ready):
+    def test_a_repeat_from_the_same_phone_shows_a_page_like_any_other(self, client, page_ready):
         first = DiscoveryCallRequestFactory(phone="+16145550100")
         thanks = client.post(URL, form_data(), follow=True).content.decode()
-        assert first.reference in thanks
-        assert "We already had a request from this number" in thanks
-        assert DiscoveryCallRequest.objects.count() == 1
+        assert first.reference not in thanks
+        repeat = DiscoveryCallRequest.objects.get(repeat_of=first)
+        assert repeat.reference in thanks and "already" not in thanks
 
     def test_field_errors_are_shown_with_everything_typed_kept(self, client, page_ready):
         response = client.post(URL, form_data(phone="not a phone", email="grace@", consent_to_contact=""))

@@ -57,7 +57,7 @@ class TestSubmit:
         assert error.value.code == "consent_required"
         assert not DiscoveryCallRequest.objects.exists()
 
-    def test_a_repeat_from_the_same_phone_within_24_hours_returns_the_first(self):
+    def test_a_repeat_from_the_same_phone_within_24_hours_is_kept_with_the_first(self):
         now = timezone.now()
         first, _ = submit_call_request(details=call_back_details(0), now=now)
         again, created = submit_call_request(
@@ -65,9 +65,17 @@ class TestSubmit:
             now=now + timedelta(hours=23, minutes=59),
         )
         assert not created
-        assert again.pk == first.pk and again.reference == first.reference
-        assert DiscoveryCallRequest.objects.count() == 1
-        assert DiscoveryCallRequest.objects.get().name == "Grace Hopper0"  # nothing overwritten
+        assert again.pk != first.pk and again.reference != first.reference
+        assert (again.repeat_of, again.status) == (first, "closed")
+        # Reception is not told again; the address typed is acknowledged.
+        assert again.clinic_notified_at is not None and again.acknowledgement_sent_at is None
+        first.refresh_from_db()
+        assert (first.name, first.status, first.repeat_of) == ("Grace Hopper0", "new", None)  # nothing overwritten
+
+    def test_a_double_click_is_acknowledged_once(self):
+        first, _ = submit_call_request(details=call_back_details(0))
+        again, _ = submit_call_request(details=call_back_details(0, email="GRACE0@example.com"))
+        assert again.repeat_of == first and again.acknowledgement_sent_at is not None
 
     def test_after_24_hours_or_from_another_phone_it_is_a_new_request(self):
         now = timezone.now()
@@ -79,11 +87,12 @@ class TestSubmit:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_submissions_from_one_phone_store_one_request():
+def test_twenty_simultaneous_submissions_from_one_phone_store_one_request_and_its_repeats():
     results = race(20, lambda i: submit_call_request(details=call_back_details(0, name=f"Attempt {i}")))
     assert all(result is not None for result in results)
-    assert DiscoveryCallRequest.objects.count() == 1
-    assert {call_request.reference for call_request, _ in results} == {DiscoveryCallRequest.objects.get().reference}
+    (first,) = DiscoveryCallRequest.objects.filter(repeat_of__isnull=True)
+    assert DiscoveryCallRequest.objects.filter(repeat_of=first).count() == 19
+    assert len({call_request.reference for call_request, _ in results}) == 20
     assert sum(created for _, created in results) == 1
 
 
@@ -107,7 +116,7 @@ def test_without_the_phone_lock_the_same_race_stores_duplicates(monkeypatch):
 
     monkeypatch.setattr(DiscoveryCallRequest, "save", save_after_everyone_looked)
     race(5, lambda i: submit_call_request(details=call_back_details(0)))
-    assert DiscoveryCallRequest.objects.count() > 1
+    assert DiscoveryCallRequest.objects.filter(repeat_of__isnull=True).count() > 1
 
 
 class TestCallAttempts:

@@ -14,6 +14,7 @@ from booking import selectors
 from booking.models import TreatmentSeries
 from booking.services import STATUS_CHANGES
 from clinic.email_addresses import EmailAddressField
+from clinic.single_line import SingleLineField
 from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers
 
 NAME_MAX = 80
@@ -31,8 +32,8 @@ def day_field(label: str) -> forms.DateField:
 
 
 class PatientDetailsForm(forms.Form):
-    first_name = forms.CharField(max_length=NAME_MAX, label="First name")
-    last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
+    first_name = SingleLineField(max_length=NAME_MAX, label="First name")
+    last_name = SingleLineField(max_length=NAME_MAX, label="Last name")
     email = EmailAddressField(max_length=254, label="Email")
     phone = PhoneNumberField(
         label="Mobile phone",

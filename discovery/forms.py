@@ -7,6 +7,7 @@ from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from booking.forms import PHONE_INVALID, PatientDetailsForm
 from clinic.email_addresses import EmailAddressField
+from clinic.single_line import SingleLineField
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
 from discovery.selectors import condition_choices
 from discovery.services import CallBackDetails
@@ -15,7 +16,7 @@ CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
 
 
 class CallBackForm(forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         max_length=NAME_MAX, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     phone = PhoneNumberField(
@@ -56,7 +57,7 @@ class CallBackForm(forms.Form):
         required=False,
         label="How did you hear about us?",
     )
-    heard_about_other = forms.CharField(
+    heard_about_other = SingleLineField(
         max_length=HEARD_ABOUT_OTHER_MAX, required=False, label="If somewhere else, where?"
     )
     consent_to_contact = forms.BooleanField(

@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from booking.models import REFERENCE_ALPHABET
+from clinic.single_line import no_control_characters
 
 NAME_MAX = 120
 CONCERN_MAX = 2000
@@ -116,6 +117,11 @@ class DiscoveryCallRequest(models.Model):
             models.Index(fields=["status", "created_at"], name="discovery_call_status_created"),
         ]
         constraints = [
+            models.CheckConstraint(condition=no_control_characters("name"), name="discovery_call_name_single_line"),
+            models.CheckConstraint(
+                condition=no_control_characters("heard_about_other"),
+                name="discovery_call_heard_about_other_single_line",
+            ),
             models.CheckConstraint(condition=Q(consent_to_contact=True), name="discovery_call_consent_given"),
             models.CheckConstraint(
                 condition=Q(best_time__in=["morning", "afternoon", "evening"]), name="discovery_call_best_time_valid"

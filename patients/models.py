@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from clinic.single_line import no_control_characters
+
 # The change reason on a merged duplicate's deletion record: how its history is found again.
 MERGED_INTO_REASON = "merged into patient #{pk}"
 
@@ -30,6 +32,10 @@ class Patient(models.Model):
             ("anonymise_patient", "Can anonymise a patient"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=no_control_characters("first_name"), name="patient_first_name_single_line"
+            ),
+            models.CheckConstraint(condition=no_control_characters("last_name"), name="patient_last_name_single_line"),
             # A returning patient is recognised by email + date of birth, with no account:
             # the pair is unique, so two simultaneous first bookings cannot create twins.
             models.UniqueConstraint(Lower("email"), "date_of_birth", name="patient_email_dob_unique"),

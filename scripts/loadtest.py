@@ -17,8 +17,8 @@ database is checked.
    does one of: read public pages and a stylesheet; look at the wizard's day picker; look up
    times in the JSON API; book one of the first three times offered (JSON API), then maybe
    read the booking, move it and cancel it with its manage token; ask for a discovery call
-   (a tenth of them with a number already used, which must get the first request's
-   reference). One more visitor sends 8 discovery-call requests from one address: the per-IP
+   (a tenth of them with a number already used, which must get a reference of its own, the
+   request kept with the first one). One more visitor sends 8 discovery-call requests from one address: the per-IP
    limit (5 an hour) must answer the last 3 with 429.
 4. Checks, afterwards, in SQL; exit status 1 if any fails: no answer >= 500 and no transport
    failure; no status a step does not expect; no overlapping live appointments, per
@@ -26,8 +26,9 @@ database is checked.
    given (or moved to) and cancelled exactly if its cancellation was answered 200, and no
    other booking of the run's patients; every 409 for a time that was in fact taken then (a
    live appointment of that practitioner overlapped it while the request was under way,
-   by the appointment history); every discovery-call reference stored once per number; every
-   429 for an address that had already sent 5.
+   by the appointment history); every discovery-call reference answered stored with its
+   number, one first request per number and the repeats kept with it; every 429 for an
+   address that had already sent 5.
 
 Only loopback traffic: the database is on a unix socket (or DATABASE_URL), the server on 127.0.0.1.
 """
@@ -626,10 +627,10 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
 
     limit = int(RATE.split("/")[0])
     stored = {
-        reference: str(phone)
-        for reference, phone in DiscoveryCallRequest.objects.filter(email=f"call-{plan.run}@example.com").values_list(
-            "reference", "phone"
-        )
+        reference: (str(phone), first)
+        for reference, phone, first in DiscoveryCallRequest.objects.filter(
+            email=f"call-{plan.run}@example.com"
+        ).values_list("reference", "phone", "repeat_of__reference")
     }
     by_phone: dict[str, set[str]] = defaultdict(set)
     sent_before: Counter = Counter()
@@ -641,13 +642,22 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
             wrong_429.append(f"{post.address} after {sent_before[post.address]}")
         if post.status in {201, 429}:
             sent_before[post.address] += 1
-    lost = [phone for phone, refs in by_phone.items() if len(refs) != 1 or stored.get(next(iter(refs))) != phone]
-    repeats = sum(n - 1 for n in Counter(p.phone for p in results.discovery if p.status == 201).values() if n > 1)
+    def kept_right(phone: str, references: set[str]) -> bool:
+        # Every reference answered is stored for this number; one of them is the first request,
+        # and every other one is kept with it (a repeat never answered with another's reference).
+        if any(stored.get(reference, ("", None))[0] != phone for reference in references):
+            return False
+        firsts = [reference for reference in references if stored[reference][1] is None]
+        return len(firsts) == 1 and all(stored[reference][1] in (None, firsts[0]) for reference in references)
+
+    lost = [phone for phone, references in by_phone.items() if not kept_right(phone, references)]
+    answered = sum(len(references) for references in by_phone.values())
+    repeats = answered - len(by_phone)
     checks.append(
         Check(
-            "discovery calls stored once per number",
-            not lost and len(stored) == len(by_phone),
-            f"{len(by_phone)} numbers, {len(stored)} stored, {repeats} repeats answered with the first reference"
+            "discovery calls: each answered with its own reference, repeats kept with the first",
+            not lost and len(stored) == answered,
+            f"{len(by_phone)} numbers, {answered} answered, {len(stored)} stored, {repeats} repeats"
             + (f"; wrong: {lost[:3]}" if lost else ""),
         )
     )

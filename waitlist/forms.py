@@ -10,6 +10,7 @@ from booking.availability import bookable_practitioners
 from booking.forms import NAME_MAX, PHONE_INVALID, day_field
 from clinic.email_addresses import EmailAddressField
 from clinic.models import Location, Service
+from clinic.single_line import SingleLineField
 from waitlist.services import Contact, WaitlistError, Wish, check_wish, local_today
 
 TIMES_OF_DAY = [
@@ -89,8 +90,8 @@ class WaitlistWishForm(forms.Form):
 
 
 class JoinWaitlistForm(WaitlistWishForm):
-    first_name = forms.CharField(max_length=NAME_MAX, label="First name")
-    last_name = forms.CharField(max_length=NAME_MAX, label="Last name")
+    first_name = SingleLineField(max_length=NAME_MAX, label="First name")
+    last_name = SingleLineField(max_length=NAME_MAX, label="Last name")
     email = EmailAddressField(
         max_length=254,
         label="Email",

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from booking.models import Appointment
 from clinic.models import Location, Practitioner, Service
+from clinic.single_line import no_control_characters
 
 NAME_MAX = 80
 
@@ -72,6 +73,12 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at"]
         indexes = [models.Index(fields=["location", "expires_at"], name="waitlist_entry_location_expiry")]
         constraints = [
+            models.CheckConstraint(
+                condition=no_control_characters("first_name"), name="waitlist_entry_first_name_single_line"
+            ),
+            models.CheckConstraint(
+                condition=no_control_characters("last_name"), name="waitlist_entry_last_name_single_line"
+            ),
             models.CheckConstraint(condition=Q(first_day__lte=F("last_day")), name="waitlist_entry_days_ordered"),
             models.CheckConstraint(
                 condition=Q(mornings=True) | Q(afternoons=True) | Q(evenings=True),

@@ -8,7 +8,6 @@ METHOD:REQUEST with the clinic as ORGANIZER and the patient as ATTENDEE, or METH
 cancelled: what calendar apps need to treat a new file as an update, not a second event.
 """
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
@@ -94,10 +93,14 @@ def _patient_event(appointment: Appointment, *, now) -> Event:
     return event
 
 
-def ics_method(appointments: Iterable[Appointment]) -> str:
-    """CANCEL when every appointment in the file is cancelled, else REQUEST."""
-    cancelled = all(appointment.status == Appointment.Status.CANCELLED for appointment in appointments)
-    return "CANCEL" if cancelled else "REQUEST"
+def ics_method(appointments: list[Appointment]) -> str:
+    """One appointment: CANCEL once cancelled, else REQUEST (an invitation its later files
+    update). Several (a series booked together): PUBLISH, as iTIP allows a REQUEST or CANCEL
+    for one UID only (sabre/vobject, behind Nextcloud and Baikal, refuses more); each visit's
+    own later files (a move, a cancellation) are REQUEST or CANCEL with the same UID."""
+    if len(appointments) > 1:
+        return "PUBLISH"
+    return "CANCEL" if appointments[0].status == Appointment.Status.CANCELLED else "REQUEST"
 
 
 def patient_ics(appointments: list[Appointment]) -> bytes:

@@ -89,17 +89,25 @@ def _reminders_due(now: datetime) -> QuerySet[Appointment]:
     """Confirmed appointments whose reminder moment (REMINDER_HOURS_BEFORE before the start, on
     the location's wall clock) has come, that start more than REMINDER_LATEST_LEAD from now,
     and that were booked before that moment: a later booking just had its confirmation, which
-    carries the same advice and link, so a reminder minutes after it would only be noise."""
+    carries the same advice and link, so a reminder minutes after it would only be noise (and
+    so for a move notice sent after it)."""
     hours_before, latest_lead = _reminder_lead()
     due_at = WallClockHoursBefore(F("start"), _location_zone(), hours=settings.REMINDER_HOURS_BEFORE)
-    return Appointment.objects.filter(
-        status=Appointment.Status.CONFIRMED,
-        reminder_sent_at__isnull=True,
-        start__gt=now + latest_lead,
-        # A cheap bound first, so the zone arithmetic runs only near the window: no clock
-        # change anywhere moves the wall clock by more than two hours.
-        start__lt=now + hours_before + CLOCK_CHANGE_MAX,
-    ).filter(LessThanOrEqual(due_at, Value(now)), LessThan(F("created_at"), due_at))
+    return (
+        Appointment.objects.filter(
+            status=Appointment.Status.CONFIRMED,
+            reminder_sent_at__isnull=True,
+            start__gt=now + latest_lead,
+            # A cheap bound first, so the zone arithmetic runs only near the window: no clock
+            # change anywhere moves the wall clock by more than two hours.
+            start__lt=now + hours_before + CLOCK_CHANGE_MAX,
+        )
+        .filter(LessThanOrEqual(due_at, Value(now)), LessThan(F("created_at"), due_at))
+        # Not while a move is still to be told (its notice says the new time), and not after a
+        # move notice that went out since the reminder moment: it said it all, minutes ago.
+        .exclude(_MOVE_NOT_TOLD & Q(told_start__isnull=False))
+        .filter(Q(move_notice_sent_at__isnull=True) | LessThan(F("move_notice_sent_at"), due_at))
+    )
 
 
 def _aftercare_due(now: datetime) -> QuerySet[Appointment]:
@@ -155,22 +163,32 @@ def due_series_confirmations(*, now: datetime | None = None) -> list[int]:
 
 def send_series_confirmation(series_id: int) -> bool:
     """One email, with one calendar file, for the follow-up visits booked together. The series'
-    claim and its visits' confirmation claims are one transaction: no visit is confirmed both
-    on its own and in the series email. False when it is not due or another sender has it."""
+    claim, its visits' confirmation claims and the email's text are one transaction: no visit is
+    confirmed both on its own and in the series email, and none cancelled meanwhile is listed.
+    False when it is not due, another sender has it, or no visit is left to confirm."""
     now = timezone.now()
-    with transaction.atomic():
-        if not _series_confirmations_due(now).filter(pk=series_id).update(confirmation_sent_at=now):
-            return False
-        visits = list(
-            _series_visits_unconfirmed(now)
-            .filter(series_id=series_id)
-            .select_for_update(of=("self",))
-            .select_related("patient", "practitioner", "location", "service")
-            .order_by("start")
-        )
-        Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(confirmation_sent_at=now)
-    series = TreatmentSeries.objects.select_related("source_appointment").get(pk=series_id)
-    message = _series_message(series, visits)
+    try:
+        with transaction.atomic():
+            if not _series_confirmations_due(now).filter(pk=series_id).update(confirmation_sent_at=now):
+                return False
+            visits = list(
+                _series_visits_unconfirmed(now)
+                .filter(series_id=series_id)
+                .select_for_update(of=("self",))
+                .select_related("patient", "practitioner", "location", "service")
+                .order_by("start")
+            )
+            if not visits:  # cancelled since the claim's check: nothing to confirm, nothing claimed
+                transaction.set_rollback(True)
+                return False
+            Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(
+                confirmation_sent_at=now, **_TOLD_NOW
+            )
+            series = TreatmentSeries.objects.select_related("source_appointment").get(pk=series_id)
+            message = _series_message(series, visits)
+    except Exception:
+        logger.exception("Series confirmation for series #%s could not be written; will retry", series_id)
+        raise
     if not all(can_be_sent_to(address) for address in message.recipients()):
         logger.error("Series confirmation for series #%s not sent: the address cannot be delivered to", series_id)
         return False
@@ -179,15 +197,15 @@ def send_series_confirmation(series_id: int) -> bool:
     except Exception as error:
         with transaction.atomic():
             TreatmentSeries.objects.filter(pk=series_id).update(confirmation_sent_at=None)
-            Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(confirmation_sent_at=None)
+            Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(
+                confirmation_sent_at=None, **_NEVER_TOLD
+            )
         logger.error(
             "Series confirmation for series #%s failed; will retry",
             series_id,
             extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
         )
         raise
-    for visit in visits:
-        _told(visit)
     logger.info("Series confirmation sent for series #%s (%s visits)", series_id, len(visits))
     return True
 
@@ -202,17 +220,24 @@ def due_aftercare(*, now: datetime | None = None) -> list[int]:
     return list(_aftercare_due(now).order_by("start").values_list("pk", flat=True)[:BATCH])
 
 
+# The appointment is not where the patient's last email put it.
+_MOVE_NOT_TOLD = Q(~Q(told_start=F("start")) | ~Q(told_practitioner=F("practitioner")))
+# A move to a time this close is told at once, without waiting for it to settle.
+MOVE_TOLD_AT_ONCE_WITHIN = timedelta(hours=2)
+
+
 def _moves_due(now: datetime) -> QuerySet[Appointment]:
     """Confirmed, still to come, told of before (the confirmation went out), now at another time
     or with another practitioner than the patient was told, and not moved for a settling while."""
     settled_before = now - timedelta(seconds=settings.CHANGE_NOTICE_SETTLE_SECONDS)
     return Appointment.objects.filter(
-        Q(~Q(told_start=F("start")) | ~Q(told_practitioner=F("practitioner"))),
+        _MOVE_NOT_TOLD,
+        # Settled, or so soon that waiting would tell the patient too late.
+        Q(moved_at__lte=settled_before) | Q(start__lte=now + MOVE_TOLD_AT_ONCE_WITHIN),
         status=Appointment.Status.CONFIRMED,
         confirmation_sent_at__isnull=False,
         told_start__isnull=False,
         start__gt=now,
-        moved_at__lte=settled_before,
     )
 
 
@@ -237,20 +262,23 @@ def due_cancellation_notices(*, now: datetime | None = None) -> list[int]:
 
 
 _LOAD = Appointment.objects.select_related("patient", "practitioner", "location", "service", "told_practitioner")
-
-
-def _told(appointment: Appointment) -> None:
-    """Record what the email just sent stated: the time and practitioner the patient now knows."""
-    Appointment.objects.filter(pk=appointment.pk).update(
-        told_start=appointment.start, told_practitioner_id=appointment.practitioner_id
-    )
+# What an email about the appointment's time tells the patient, written by its claim (so a
+# worker killed after sending cannot leave it unrecorded), and undone if sending fails.
+_TOLD_NOW = {"told_start": F("start"), "told_practitioner": F("practitioner")}
+_NEVER_TOLD = {"told_start": None, "told_practitioner": None}
 
 
 def send_confirmation(appointment_id: int) -> bool:
     """Send the booking confirmation once. Returns False when another sender already has it."""
     claimable = _confirmations_due(timezone.now())
     return _send_once(
-        appointment_id, claimable, "confirmation_sent_at", _confirmation_message, "Confirmation", sent=_told
+        appointment_id,
+        claimable,
+        "confirmation_sent_at",
+        _confirmation_message,
+        "Confirmation",
+        also_claim=_TOLD_NOW,
+        release=_NEVER_TOLD,
     )
 
 
@@ -265,31 +293,40 @@ def send_cancellation_notice(appointment_id: int) -> bool:
 def send_move_notice(appointment_id: int) -> bool:
     """Tell the patient their appointment has moved: from what they were last told to where it
     is now. The claim replaces the told values it read, so of two senders one wins; the other
-    finds them changed. False when no notice is due (or no longer)."""
+    finds them changed. Claim and email text in one transaction, as send_once's. False when no
+    notice is due (or no longer)."""
     now = timezone.now()
-    told = Appointment.objects.filter(pk=appointment_id).values("told_start", "told_practitioner_id").first()
-    if told is None or told["told_start"] is None:
-        return False
-    claimed = (
-        _moves_due(now)
-        .filter(pk=appointment_id, told_start=told["told_start"], told_practitioner_id=told["told_practitioner_id"])
-        .update(told_start=F("start"), told_practitioner=F("practitioner"), move_notice_sent_at=now)
-    )
-    if not claimed:
-        return False
-    appointment = _LOAD.get(pk=appointment_id)
-    _told(appointment)  # what this email states, should a move have come in since the claim
-    before = Practitioner.objects.get(pk=told["told_practitioner_id"])
-    message = _moved_message(appointment, told_start=told["told_start"], told_practitioner=before)
+    try:
+        with transaction.atomic():
+            told = (
+                Appointment.objects.filter(pk=appointment_id)
+                .values("told_start", "told_practitioner_id", "move_notice_sent_at")
+                .first()
+            )
+            if told is None or told["told_start"] is None:
+                return False
+            claimed = (
+                _moves_due(now)
+                .filter(
+                    pk=appointment_id, told_start=told["told_start"], told_practitioner_id=told["told_practitioner_id"]
+                )
+                .update(move_notice_sent_at=now, **_TOLD_NOW)
+            )
+            if not claimed:
+                return False
+            appointment = _LOAD.get(pk=appointment_id)
+            before = Practitioner.objects.get(pk=told["told_practitioner_id"])
+            message = _moved_message(appointment, told_start=told["told_start"], told_practitioner=before)
+    except Exception:
+        logger.exception("Move notice for booking #%s could not be written; will retry", appointment_id)
+        raise
     if not all(can_be_sent_to(address) for address in message.recipients()):
         logger.error("Move notice for booking %s not sent: the address cannot be delivered to", appointment.reference)
         return False
     try:
         message.send()
     except Exception as error:
-        Appointment.objects.filter(pk=appointment_id).update(
-            told_start=told["told_start"], told_practitioner_id=told["told_practitioner_id"]
-        )
+        Appointment.objects.filter(pk=appointment_id).update(**told)
         logger.error(
             "Move notice for booking %s failed; will retry",
             appointment.reference,
@@ -300,7 +337,7 @@ def send_move_notice(appointment_id: int) -> bool:
     return True
 
 
-def _send_once(appointment_id: int, claimable, column: str, build, what: str, sent=None) -> bool:
+def _send_once(appointment_id: int, claimable, column: str, build, what: str, **claim) -> bool:
     return send_once(
         appointment_id,
         claimable=claimable,
@@ -310,7 +347,7 @@ def _send_once(appointment_id: int, claimable, column: str, build, what: str, se
         what=what,
         noun="booking",
         logger=logger,
-        sent=sent,
+        **claim,
     )
 
 
@@ -382,7 +419,7 @@ def _series_message(series: TreatmentSeries, visits: list[Appointment]) -> Email
             "visits": [
                 {"visit": visit, "local_start": visit.local_start, "manage_url": manage_url(visit)} for visit in visits
             ],
-            "missing": series.sessions_requested - len(visits),
+            "missing": series.sessions_requested - series.appointments.live().count(),
             "follow_ups_url": settings.SITE_URL
             + reverse("booking:follow_ups", args=[series.source_appointment.manage_token]),
             "address_lines": _address_lines(first),

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -34,25 +35,39 @@ def send_once(
     what: str,
     noun: str,
     logger: logging.Logger,
-    sent: Callable[[Model], None] | None = None,
+    also_claim: dict | None = None,
+    release: dict | None = None,
 ) -> bool:
     """Claim `column` on the row if `claimable` still holds it, send build(row), release the
-    claim if sending fails, then call sent(row) if given. False when the row is not (or no
-    longer) claimable. Logs name the row by its reference only: no name, no address, no
-    health detail."""
-    if not claimable.filter(pk=row_id, **{f"{column}__isnull": True}).update(**{column: timezone.now()}):
-        return False
-    row = load.get(pk=row_id)
+    claim if sending fails. False when the row is not (or no longer) claimable. `also_claim`:
+    more values the claim writes (what the email tells the person, say), `release`: theirs
+    to restore when sending fails. Logs name the row by its reference only: no name, no
+    address, no health detail."""
     try:
-        message = build(row)
-        if not all(can_be_sent_to(address) for address in message.recipients()):
-            # Stored before addresses were checked at entry (or written behind the forms' back):
-            # every retry would fail the same way. Claimed, not sent; reception can call.
-            logger.error("%s email for %s %s not sent: the address cannot be delivered to", what, noun, row.reference)
-            return False
+        with transaction.atomic():
+            claimed = claimable.filter(pk=row_id, **{f"{column}__isnull": True}).update(
+                **{column: timezone.now(), **(also_claim or {})}
+            )
+            if not claimed:
+                return False
+            # Built inside the claim's transaction, whose UPDATE holds the row: no cancellation
+            # or move can slip in between the claim and what the email says. An error here
+            # rolls the claim back, for the next round.
+            row = load.get(pk=row_id)
+            message = build(row)
+    except Exception:
+        logger.exception("%s email for %s #%s could not be written; will retry", what, noun, row_id)
+        raise
+    if not all(can_be_sent_to(address) for address in message.recipients()):
+        # Stored before addresses were checked at entry (or written behind the forms' back), or
+        # anonymised: every retry would fail the same way. Claimed, not sent; reception can call.
+        logger.error("%s email for %s %s not sent: the address cannot be delivered to", what, noun, row.reference)
+        return False
+    released = {column: None, **(release or {})}
+    try:
         message.send()
     except smtplib.SMTPException as error:
-        load.model.objects.filter(pk=row_id).update(**{column: None})
+        load.model.objects.filter(pk=row_id).update(**released)
         # No traceback: the mail server's answer names the recipient (SMTPRecipientsRefused
         # holds the address). The class and SMTP code say what went wrong.
         logger.error(
@@ -64,21 +79,21 @@ def send_once(
         )
         raise
     except Exception:
-        load.model.objects.filter(pk=row_id).update(**{column: None})
+        load.model.objects.filter(pk=row_id).update(**released)
         logger.exception("%s email for %s %s failed; will retry", what, noun, row.reference)
         raise
-    if sent is not None:
-        sent(row)
     logger.info("%s email sent for %s %s", what, noun, row.reference)
     return True
 
 
 def can_be_sent_to(address: str) -> bool:
+    """False for an address the relay cannot take, and for .invalid ones (RFC 2606: an
+    anonymised patient's placeholder)."""
     try:
         deliverable_email_address(address)
     except ValidationError:
         return False
-    return True
+    return not address.rstrip(".").lower().endswith(".invalid")
 
 
 class ClinicEmail(EmailMultiAlternatives):

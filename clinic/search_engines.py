@@ -30,13 +30,12 @@ INDEXABLE_PAGES = frozenset(
 )
 NOINDEX = "noindex, nofollow"
 
-# Crawlers that honour robots.txt do not even fetch these; the header covers the others.
+# The staff's and the API's addresses are kept from crawlers. The patients' private pages
+# (manage, waiting list, offer, thank-you) are not listed here on purpose: a crawler kept
+# from a page never reads its noindex, and a search engine lists a disallowed address it finds
+# linked somewhere as a bare link; that address holds the page's token. Crawled, such a page
+# says noindex, and is never listed.
 ROBOTS_TXT = """User-agent: *
-Allow: /waitlist/join/
-Disallow: /appointments/
-Disallow: /waitlist/
-Disallow: /discovery-call/thanks/
-Disallow: /book/details/
 Disallow: /schedule/
 Disallow: /staff/
 Disallow: /admin/

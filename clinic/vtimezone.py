@@ -41,7 +41,8 @@ def _transitions(zone: ZoneInfo, first: datetime, last: datetime) -> list[dateti
 
 def _observance(zone: ZoneInfo, *, onset: datetime, before: timedelta, after: timedelta):
     instant = onset.astimezone(zone)
-    observance = TimezoneDaylight() if instant.dst() else TimezoneStandard()
+    # Europe/Dublin's winter time is a negative DST in the zone database: its summer is standard.
+    observance = TimezoneDaylight() if (instant.dst() or timedelta(0)) > timedelta(0) else TimezoneStandard()
     # DTSTART is the onset on the local clock as it read just before (RFC 5545 3.6.5).
     observance.add("dtstart", (onset + before).replace(tzinfo=None))
     observance.add("tzoffsetfrom", before)

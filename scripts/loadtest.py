@@ -642,6 +642,7 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
             wrong_429.append(f"{post.address} after {sent_before[post.address]}")
         if post.status in {201, 429}:
             sent_before[post.address] += 1
+
     def kept_right(phone: str, references: set[str]) -> bool:
         # Every reference answered is stored for this number; one of them is the first request,
         # and every other one is kept with it (a repeat never answered with another's reference).

@@ -142,16 +142,16 @@ def leave(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @csrf_exempt  # the mail provider posts it, with no cookie and no form: the token is the key
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def one_click_leave(request: HttpRequest, token: str) -> HttpResponse:
     """The List-Unsubscribe address of the waiting-list emails (RFC 8058): a POST from the mail
     app's "unsubscribe" button leaves the list at once; opened in a browser, the entry's page,
-    whose "leave" button asks first."""
+    whose "leave" button asks first. Not rate-limited per client: the posts come from the mail
+    provider's few servers for all its users, and are not retried if refused; the 256-bit
+    token is the key, and leaving twice changes nothing."""
     place = _entry_or_404(token)
-    if request.method == "GET":
+    if request.method != "POST":
         return redirect("waitlist:entry", token=token)
-    if booking_throttling.over_the_limit(request):
-        return _entry_page(request, place, refusal=booking_throttling.Refusal(place.location))
     leave_waitlist(entry=place)
     return HttpResponse("You have left the waiting list.", content_type="text/plain; charset=utf-8")
 

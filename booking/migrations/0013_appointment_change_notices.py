@@ -138,12 +138,14 @@ class Migration(migrations.Migration):
         # Calendar files already sent carry SEQUENCE = the Unix time of updated_at: the counter
         # starts there for those appointments, so no file sent from now on has a lower one.
         # What their confirmation told the patient is what they hold now: no move notice for
-        # a move made before this change.
+        # a move made before this change, and no cancellation notice for an earlier cancellation.
         migrations.RunSQL(
             """
             UPDATE booking_appointment SET sequence = floor(extract(epoch FROM updated_at))::integer;
             UPDATE booking_appointment SET told_start = start, told_practitioner_id = practitioner_id
              WHERE confirmation_sent_at IS NOT NULL;
+            UPDATE booking_appointment SET cancellation_notice_sent_at = COALESCE(cancelled_at, updated_at)
+             WHERE status = 'cancelled';
             """,
             reverse_sql=migrations.RunSQL.noop,
         ),

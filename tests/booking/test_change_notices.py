@@ -277,3 +277,145 @@ def test_the_manage_page_offers_google_and_outlook_links_without_the_private_lin
         assert booked.manage_token not in link  # query strings end up in other servers' logs
         assert booked.service.name not in unescape(link).replace("+", " ")
         assert booked.reference in unescape(link)
+
+
+# Found by a review of the first version ----------------------------------------------------
+
+
+def test_the_migration_sends_nothing_for_cancellations_made_before_it(booked, receptionist):
+    cancel_appointment(appointment=booked, reason="x", actor=receptionist)
+    # The row as the code before issue 14 left it, once 0013's columns exist (their defaults) ...
+    Appointment.objects.filter(pk=booked.pk).update(
+        cancellation_notice_sent_at=None, changed_by="", sequence=0, told_start=None, told_practitioner=None,
+        cancelled_at=timezone.now() - timedelta(days=5),
+    )  # fmt: skip
+    # ... and 0013's own data step.
+    from django.db import connection, migrations
+
+    migration = importlib.import_module("booking.migrations.0013_appointment_change_notices").Migration
+    (carry_over,) = [operation for operation in migration.operations if isinstance(operation, migrations.RunSQL)]
+    with connection.cursor() as cursor:
+        cursor.execute(carry_over.sql)
+    worker_round()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancellation_racing_the_move_notice_waits_for_its_text(
+    monkeypatch, dry_needling, westerville, physio, open_all_week, ten_am
+):
+    import threading
+
+    from django.db import connection as main_connection
+
+    from booking import notifications
+
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    worker_round()
+    mail.outbox.clear()
+    reschedule_appointment(appointment=appointment, new_start=ten_am + timedelta(hours=1), actor=None)
+    real = notifications._LOAD
+    racer = []
+
+    def cancel_from_another_connection():
+        from django.db import connection
+
+        try:
+            cancel_appointment(appointment=Appointment.objects.get(pk=appointment.pk), actor=None)
+        finally:
+            connection.close()
+
+    class CancelledMeanwhile:
+        """The patient cancels in their own request between the claim and the email's text."""
+
+        def get(self, **lookup):
+            thread = threading.Thread(target=cancel_from_another_connection)
+            thread.start()
+            thread.join(timeout=1)
+            racer.append(thread)
+            assert thread.is_alive(), "the cancellation should wait for the claim's transaction"
+            return real.get(**lookup)
+
+    monkeypatch.setattr(notifications, "_LOAD", CancelledMeanwhile())
+    with later(SETTLED):
+        assert send_move_notice(appointment.pk)
+        racer[0].join(timeout=30)
+        monkeypatch.setattr(notifications, "_LOAD", real)
+        worker_round()
+    main_connection.close()
+    moved, cancelled = mail.outbox
+    assert "has moved to" in moved.subject and str(calendar_file(moved)[0]["method"]) == "REQUEST"
+    assert "is cancelled" in cancelled.subject and str(calendar_file(cancelled)[0]["method"]) == "CANCEL"
+
+
+def test_two_moves_the_day_before_send_one_email_not_reminders_for_each(booked, receptionist):
+    day_before = booked.start - timedelta(hours=21, minutes=30)
+    with time_machine.travel(day_before, tick=True):
+        worker_round()
+        (reminder,) = mail.outbox  # the reminder of the time as it was
+        assert "10:00 AM" in reminder.body
+        mail.outbox.clear()
+        first = reschedule_appointment(appointment=booked, new_start=booked.start + timedelta(hours=1),
+                                       actor=receptionist)  # fmt: skip
+        worker_round()
+        reschedule_appointment(appointment=first, new_start=booked.start + timedelta(hours=2), actor=receptionist)
+        worker_round()
+    with time_machine.travel(day_before + SETTLED + timedelta(seconds=5), tick=True):
+        worker_round()
+        worker_round()
+    (notice,) = mail.outbox
+    assert "has moved to" in notice.subject and "12:00 PM" in notice.subject
+
+
+def test_a_move_to_a_time_within_two_hours_is_told_at_once(booked, receptionist):
+    with time_machine.travel(booked.start - timedelta(hours=1), tick=True):
+        reschedule_appointment(appointment=booked, new_start=booked.start + timedelta(minutes=30),
+                               actor=receptionist)  # fmt: skip
+        worker_round()
+    (notice,) = mail.outbox
+    assert "has moved to" in notice.subject
+
+
+def test_what_the_patient_was_told_is_recorded_by_the_claim_not_after_sending(
+    monkeypatch, dry_needling, westerville, physio, open_all_week, ten_am
+):
+    # A worker killed between sending and a later write would leave it unrecorded, and the
+    # appointment would never get a move notice.
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    seen = []
+    from clinic.emails import ClinicEmail
+
+    real_send = ClinicEmail.send
+
+    def send(self, *args, **kwargs):
+        seen.append(Appointment.objects.values_list("told_start", flat=True).get(pk=appointment.pk))
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClinicEmail, "send", send)
+    worker_round()
+    assert seen == [appointment.start]
+
+
+def test_a_failed_confirmation_forgets_what_it_would_have_told(monkeypatch, dry_needling, westerville, physio,
+                                                              open_all_week, ten_am):  # fmt: skip
+    from smtplib import SMTPException
+
+    from booking.notifications import send_confirmation
+    from clinic.emails import ClinicEmail
+
+    appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
+    monkeypatch.setattr(ClinicEmail, "send", lambda self, *a, **k: (_ for _ in ()).throw(SMTPException("down")))
+    with pytest.raises(SMTPException):
+        send_confirmation(appointment.pk)
+    appointment.refresh_from_db()
+    assert (appointment.confirmation_sent_at, appointment.told_start) == (None, None)
+
+
+def test_an_anonymised_patients_pending_notice_is_given_up_not_sent(booked, receptionist):
+    from patients.services import anonymise_patient
+
+    cancel_appointment(appointment=booked, actor=receptionist)
+    anonymise_patient(patient=booked.patient, by=receptionist)
+    worker_round()
+    worker_round()
+    assert mail.outbox == []

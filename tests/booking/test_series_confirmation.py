@@ -49,7 +49,8 @@ def test_one_email_and_one_calendar_file_for_the_visits_booked_together(
     for visit in visits:
         assert visit.reference in message.body
     (name, content, mimetype) = message.attachments[0]
-    assert (name, mimetype) == ("follow-up-visits.ics", "text/calendar; method=REQUEST; charset=utf-8")
+    # PUBLISH: iTIP's REQUEST is for one UID; each visit's later files are REQUEST or CANCEL.
+    assert (name, mimetype) == ("follow-up-visits.ics", "text/calendar; method=PUBLISH; charset=utf-8")
     events = Calendar.from_ical(content).walk("VEVENT")
     assert [event.decoded("dtstart") for event in events] == [week(booking_day, westerville, n) for n in (1, 2, 3)]
     assert {str(event["uid"]) for event in events} == {f"appointment-{v.reference}@testserver" for v in visits}
@@ -131,3 +132,23 @@ def test_two_workers_at_once_send_one_series_email(first_visit):
     assert sorted(results) == [False, True]
     assert len(mail.outbox) == 1
     assert Appointment.objects.filter(series=result.series, confirmation_sent_at__isnull=True).count() == 0
+
+
+def test_visits_cancelled_between_the_check_and_the_claim_leave_nothing_claimed(monkeypatch, confirmed_first_visit):
+    from booking import notifications
+
+    result = book_weekly(confirmed_first_visit, sessions=2)
+    real = notifications._series_visits_unconfirmed
+    calls = []
+
+    def cancelled_meanwhile(now):
+        calls.append(now)
+        if len(calls) == 2:  # after the series' claim checked for visits, before they are read
+            Appointment.objects.filter(series=result.series).update(status=Appointment.Status.CANCELLED)
+        return real(now)
+
+    monkeypatch.setattr(notifications, "_series_visits_unconfirmed", cancelled_meanwhile)
+    assert send_series_confirmation(result.series.pk) is False
+    result.series.refresh_from_db()
+    assert result.series.confirmation_sent_at is None
+    assert mail.outbox == []

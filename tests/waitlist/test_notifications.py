@@ -202,3 +202,13 @@ def test_waiting_list_emails_carry_a_one_click_unsubscribe_that_leaves_the_list(
 
 def test_an_unknown_unsubscribe_link_is_a_404(client):
     assert client.post("/waitlist/no-such-token/unsubscribe/").status_code == 404
+
+
+def test_one_click_unsubscribes_from_one_mail_provider_are_never_refused(client, dry_needling, westerville, physio,
+                                                                         open_all_week, booking_day):  # fmt: skip
+    # Gmail's few servers post every user's one-click unsubscribe; a refusal is not retried.
+    entries = [join(dry_needling, westerville, booking_day, n=100 + n) for n in range(40)]
+    for entry in entries:
+        response = client.post(f"/waitlist/{entry.token}/unsubscribe/", REMOTE_ADDR="203.0.113.9")
+        assert response.status_code == 200
+    assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.LEFT).count() == 40

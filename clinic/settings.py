@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "clinic.staff_otp.StaffOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.token_lookups.TokenLookupLimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as its documentation asks: it turns a locked-out login into the lockout page.

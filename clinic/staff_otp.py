@@ -1,9 +1,12 @@
-"""Optional TOTP second factor for staff (django-otp).
+"""Optional TOTP second factor for every login that reaches patient data (django-otp):
+staff (the admin, reception's pages) and practitioners (their schedule, with screening answers).
 
-A staff user may enrol an authenticator app at /staff/two-factor/. Once they have a confirmed
+Such a user may enrol an authenticator app at /staff/two-factor/. Once they have a confirmed
 device, their password alone no longer opens the admin or the schedule: StaffOTPMiddleware
 sends the session to /staff/two-factor/verify/ until a token from the app has been given.
-STAFF_OTP_REQUIRED=1 makes a device compulsory: a staff user without one is sent to enrol.
+STAFF_OTP_REQUIRED=1 makes a device compulsory: such a user without one is sent to enrol.
+Wrong codes are throttled per device by django-otp (each failure doubles the wait), for
+practitioners as for staff.
 """
 
 import functools
@@ -12,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 DEVICE_NAME = "Authenticator app"
 GUARDED_PREFIXES = ("/admin/", "/schedule/")
 HAS_DEVICE_KEY = "staff_otp_has_device"
+SEES_PATIENT_DATA_KEY = "staff_otp_sees_patient_data"
 
 
 class TokenForm(forms.Form):
@@ -47,7 +52,7 @@ class StaffOTPMiddleware:
         if not _guarded(request.path_info):
             return self.get_response(request)
         user = request.user
-        if user.is_authenticated and user.is_staff and not user.is_verified():
+        if user.is_authenticated and _sees_patient_data(request) and not user.is_verified():
             if _has_device(request):
                 return redirect(f"{reverse('staff_otp:verify')}?next={request.get_full_path()}")
             if settings.STAFF_OTP_REQUIRED:
@@ -64,10 +69,32 @@ def _has_device(request: HttpRequest) -> bool:
     return user_has_device(request.user) if remembered is None else remembered
 
 
+def reaches_patient_data(user) -> bool:
+    """Staff, and practitioners (an active practitioner record linked to the login)."""
+    from clinic.models import Practitioner
+
+    return user.is_staff or Practitioner.objects.filter(user=user, is_active=True).exists()
+
+
+def _sees_patient_data(request: HttpRequest) -> bool:
+    """Asked once at login (remember_device_at_login) and kept in the session, as _has_device."""
+    remembered = request.session.get(SEES_PATIENT_DATA_KEY)
+    return reaches_patient_data(request.user) if remembered is None else remembered
+
+
 @receiver(user_logged_in)
 def remember_device_at_login(sender, request, user, **kwargs) -> None:
-    if request is not None and hasattr(request, "session") and user.is_staff:
+    if request is None or not hasattr(request, "session"):
+        return
+    sees = reaches_patient_data(user)
+    request.session[SEES_PATIENT_DATA_KEY] = sees
+    if sees:
         request.session[HAS_DEVICE_KEY] = user_has_device(user)
+
+
+def home_for(user) -> str:
+    """Where such a user works: the admin for staff, the schedule for a practitioner."""
+    return reverse("admin:index") if user.is_staff else reverse("schedule:day")
 
 
 def _guarded(path_info: str) -> bool:
@@ -84,7 +111,7 @@ def _login_paths() -> frozenset[str]:
 def _staff_user(request: HttpRequest):
     if not request.user.is_authenticated:
         return None
-    if not request.user.is_staff:
+    if not _sees_patient_data(request):
         raise PermissionDenied
     return request.user
 
@@ -94,7 +121,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app: show its key, confirm it with one code."""
     user = _staff_user(request)
     if user is None:
-        return redirect(f"{reverse('admin:login')}?next={request.path}")
+        return redirect_to_login(request.path, reverse("schedule:login"))
     if user_has_device(user) and not user.is_verified():
         return redirect(f"{reverse('staff_otp:verify')}?next={request.path}")
     # One pending device per user: reloading the page keeps the key already scanned.
@@ -106,15 +133,13 @@ def enrol(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             request.session[HAS_DEVICE_KEY] = True
-            messages.success(
-                request, "Two-step login is on: from now on the admin asks for a code after your password."
-            )
-            return redirect("admin:index")
+            messages.success(request, "Two-step login is on: from now on we ask for a code after your password.")
+            return redirect(home_for(user))
         form.add_error("token", "That code did not match. Check the app's time and try the newest code.")
     return render(
         request,
         "clinic/staff_otp_enrol.html",
-        {"form": form, "config_url": device.config_url, "enrolled": user_has_device(user)},
+        {"form": form, "config_url": device.config_url, "enrolled": user_has_device(user), "home_url": home_for(user)},
     )
 
 
@@ -123,10 +148,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     """The second step of a staff login: a code from the enrolled app."""
     user = _staff_user(request)
     if user is None:
-        return redirect("admin:login")
+        return redirect_to_login(request.path, reverse("schedule:login"))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("admin:index")
+        next_url = home_for(user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = _device_accepting(user, form.cleaned_data["token"])

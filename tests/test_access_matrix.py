@@ -132,8 +132,9 @@ ROWS = [
     ("api:discovery_calls", None, everyone(405)),
     ("api:openapi", None, everyone(200)),
     ("api:not_found", None, everyone(404)),
-    ("staff_otp:enrol", None, (ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200, 200)),
-    ("staff_otp:verify", None, (ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200, 200)),
+    # Every login that reaches patient data may have a second factor: practitioners too.
+    ("staff_otp:enrol", None, (LOGIN, LOGIN, 200, 200, 200, 200)),
+    ("staff_otp:verify", None, (LOGIN, LOGIN, 200, 200, 200, 200)),
     ("admin:login", None, (200, 200, 200, 200, TO_ADMIN, TO_ADMIN)),
     ("admin:logout", None, (TO_ADMIN, TO_ADMIN, TO_ADMIN, TO_ADMIN, 405, 405)),
     ("admin:auth_user_password_change", lambda d, holder: [d["owner"].pk], ADMIN_ONLY),

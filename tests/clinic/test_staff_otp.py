@@ -1,9 +1,15 @@
 """Optional TOTP for staff: enrol an app, then the admin asks for its code after the password."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import AppointmentFactory
 
 ADMIN_INDEX = "/admin/"
 
@@ -89,7 +95,53 @@ def test_staff_otp_required_sends_staff_without_a_device_to_enrol(reception_clie
 
 
 @pytest.mark.django_db
-def test_practitioners_are_not_asked(client, physio, practitioner_user, settings):
+def test_a_practitioner_must_enrol_when_required_and_cannot_reach_screening_answers_first(
+    client, physio, practitioner_user, settings
+):
     settings.STAFF_OTP_REQUIRED = True
-    client.force_login(practitioner_user)
+    client.post(reverse("schedule:login"), {"username": "maya", "password": "demo-password"})
+    assert client.get(reverse("schedule:day"))["Location"] == reverse("staff_otp:enrol")
+    appointment = AppointmentFactory(practitioner=physio)
+    assert client.get(reverse("schedule:appointment", args=[appointment.pk]))["Location"] == reverse("staff_otp:enrol")
+    page = client.get(reverse("staff_otp:enrol"))
+    assert page.status_code == 200 and "otpauth://" in page.content.decode()  # was a 403
+    device = TOTPDevice.objects.get(user=practitioner_user, confirmed=False)
+    confirmed = client.post(reverse("staff_otp:enrol"), {"token": code(device)})
+    assert confirmed["Location"] == reverse("schedule:day")
     assert client.get(reverse("schedule:day")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_practitioner_with_an_app_gives_a_code_after_the_password(client, physio, practitioner_user):
+    device = TOTPDevice.objects.create(user=practitioner_user, name="phone", confirmed=True)
+    client.post(reverse("schedule:login"), {"username": "maya", "password": "demo-password"})
+    day = reverse("schedule:day")
+    assert client.get(day)["Location"].startswith(reverse("staff_otp:verify"))
+    assert client.post(reverse("staff_otp:verify"), {"token": "000000", "next": day}).status_code == 200
+    assert client.get(day).status_code == 302
+    with time_machine.travel(timezone.now() + timedelta(seconds=2), tick=True):  # past the wrong code's wait
+        accepted = client.post(reverse("staff_otp:verify"), {"token": code(device), "next": day})
+        assert accepted["Location"] == day
+        assert client.get(day).status_code == 200
+
+
+@pytest.mark.django_db
+def test_wrong_codes_are_throttled_for_practitioners_too(client, physio, practitioner_user):
+    device = TOTPDevice.objects.create(user=practitioner_user, name="phone", confirmed=True)
+    client.post(reverse("schedule:login"), {"username": "maya", "password": "demo-password"})
+    now = timezone.now()
+    for failure in range(3):  # each after the previous one's wait: 1 s, then 2 s
+        with time_machine.travel(now + timedelta(seconds=4 * failure), tick=False):
+            client.post(reverse("staff_otp:verify"), {"token": "000000"})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 3
+    # Throttled now (4 s after the third): even the right code is refused until the wait has passed.
+    with time_machine.travel(now + timedelta(seconds=9), tick=False):
+        assert client.post(reverse("staff_otp:verify"), {"token": code(device)}).status_code == 200
+        assert client.get(reverse("schedule:day")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_account_that_reaches_no_patient_data_is_not_offered_it(client, outsider):
+    client.force_login(outsider)
+    assert client.get(reverse("staff_otp:enrol")).status_code == 403

@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from clinic.outage import RememberedPremises
 from clinic.search_engines import is_indexable
 from clinic.selectors import clinic_premises
 
@@ -9,6 +10,6 @@ def clinic(request):
     return {
         "clinic_name": settings.CLINIC_NAME,
         "emergency_number": settings.EMERGENCY_NUMBER,
-        "clinic_locations": clinic_premises(),
+        "clinic_locations": RememberedPremises(clinic_premises()),
         "indexable": is_indexable(request),
     }

@@ -72,7 +72,11 @@ FORMATTERS = {
         "timestamp": True,  # ISO 8601 in UTC
     },
 }
-FILTERS = {"redact_tokens": {"()": RedactBookingTokens}, "once_per_minute": {"()": OncePerMinute}}
+FILTERS = {
+    "redact_tokens": {"()": RedactBookingTokens},
+    "once_per_minute": {"()": OncePerMinute},
+    "database_outage": {"()": "clinic.outage.OutageLogFilter"},
+}
 # Loggers whose messages repeat on every request while something is wrong, once a minute is
 # enough: django-redis's "Exception ignored" on every failed cache command (clinic/settings.py,
 # REDIS_CACHE), and the rate limits' warning about a missing client address.

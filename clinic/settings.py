@@ -408,6 +408,8 @@ LOGGING = {
     # Django's request and dev-server loggers print paths: through the same redacting handler.
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A database outage: one line a minute, not a traceback per request (clinic/outage.py).
+        "django.request": {"filters": ["database_outage"]},  # then on to "django"
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         **{name: {"filters": ["once_per_minute"]} for name in log_hygiene.REPETITIVE_LOGGERS},
     },

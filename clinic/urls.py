@@ -35,3 +35,6 @@ urlpatterns = [
 admin.site.site_header = f"{settings.CLINIC_NAME}: reception"
 admin.site.site_title = "Clinic admin"
 admin.site.index_title = "Reception desk"
+
+# A database outage answers 503 with Retry-After (clinic/outage.py); anything else, the 500 page.
+handler500 = "clinic.outage.server_error"

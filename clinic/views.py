@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from clinic import selectors
+from clinic.outage import RETRY_AFTER_SECONDS
 
 
 @require_safe
@@ -66,7 +67,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+        response = HttpResponse("database unavailable", status=503, content_type="text/plain")
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     # Without the shared cache the site still books (clinic/settings.py, REDIS_CACHE), so the
     # instance stays in: every instance shares the one Redis, and taking them all out would stop
     # bookings. The body tells monitoring.

@@ -9,7 +9,7 @@ cancelled: what calendar apps need to treat a new file as an update, not a secon
 """
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from booking.models import Appointment
+from clinic.emails import site_host
 from clinic.vtimezone import add_time_zones
 
 
@@ -25,8 +26,9 @@ def manage_url(appointment: Appointment) -> str:
     return settings.SITE_URL + reverse("booking:manage", args=[appointment.manage_token])
 
 
-def site_host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
+def place(appointment: Appointment) -> str:
+    """The location on one line: its name and address, as calendars show it."""
+    return f"{appointment.location.name}, {appointment.location.address.replace(chr(10), ', ')}"
 
 
 def calendar_event_for(appointment: Appointment, *, uid: str, now) -> Event:
@@ -39,8 +41,7 @@ def calendar_event_for(appointment: Appointment, *, uid: str, now) -> Event:
     event.add("dtstamp", now)
     event.add("dtstart", calendar_time(appointment.start, appointment.location.zone))
     event.add("dtend", calendar_time(appointment.end, appointment.location.zone))
-    address = appointment.location.address.replace("\n", ", ")
-    event.add("location", f"{appointment.location.name}, {address}")
+    event.add("location", place(appointment))
     event.add("sequence", appointment.sequence)
     return event
 
@@ -141,7 +142,7 @@ def google_calendar_url(appointment: Appointment) -> str:
         "text": patient_summary(appointment),
         "dates": f"{utc(appointment.start)}/{utc(appointment.end)}",
         "details": _link_details(appointment),
-        "location": f"{appointment.location.name}, {appointment.location.address.replace(chr(10), ', ')}",
+        "location": place(appointment),
         "ctz": appointment.location.timezone,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(query)
@@ -155,6 +156,6 @@ def outlook_calendar_url(appointment: Appointment) -> str:
         "startdt": appointment.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "enddt": appointment.end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "body": _link_details(appointment),
-        "location": f"{appointment.location.name}, {appointment.location.address.replace(chr(10), ', ')}",
+        "location": place(appointment),
     }
     return "https://outlook.live.com/calendar/0/action/compose?" + urlencode(query)

@@ -35,7 +35,7 @@ from django.utils import timezone
 from booking.calendar import ics_content_type, manage_url, patient_ics
 from booking.models import Appointment, TreatmentSeries
 from booking.services import cancellation_deadline, patient_may_change
-from clinic.emails import can_be_sent_to, render_email, send_once
+from clinic.emails import deliver, render_email, send_once
 from clinic.models import Location, Practitioner, Service
 
 logger = logging.getLogger(__name__)
@@ -122,15 +122,17 @@ def _aftercare_due(now: datetime) -> QuerySet[Appointment]:
     )
 
 
-def _confirmations_due(now: datetime) -> QuerySet[Appointment]:
-    """Confirmed, still to come, not confirmed yet, and not waiting for its series' one email."""
-    series_confirmed = TreatmentSeries.objects.filter(confirmation_sent_at__isnull=False).values("pk")
+def _unconfirmed(now: datetime) -> QuerySet[Appointment]:
+    """Confirmed, still to come, and not confirmed to the patient yet."""
     return Appointment.objects.filter(
-        Q(series__isnull=True) | Q(series__in=series_confirmed),
-        status=Appointment.Status.CONFIRMED,
-        confirmation_sent_at__isnull=True,
-        start__gt=now,
+        status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True, start__gt=now
     )
+
+
+def _confirmations_due(now: datetime) -> QuerySet[Appointment]:
+    """Unconfirmed and not waiting for its series' one email."""
+    series_confirmed = TreatmentSeries.objects.filter(confirmation_sent_at__isnull=False).values("pk")
+    return _unconfirmed(now).filter(Q(series__isnull=True) | Q(series__in=series_confirmed))
 
 
 def due_confirmations(*, now: datetime | None = None) -> list[int]:
@@ -142,16 +144,10 @@ def due_confirmations(*, now: datetime | None = None) -> list[int]:
 SERIES_BOOKING_GIVEN_UP_AFTER = timedelta(minutes=10)
 
 
-def _series_visits_unconfirmed(now: datetime) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(
-        status=Appointment.Status.CONFIRMED, confirmation_sent_at__isnull=True, start__gt=now
-    )
-
-
 def _series_confirmations_due(now: datetime) -> QuerySet[TreatmentSeries]:
     return TreatmentSeries.objects.filter(
         Q(booked_at__isnull=False) | Q(created_at__lte=now - SERIES_BOOKING_GIVEN_UP_AFTER),
-        Exists(_series_visits_unconfirmed(now).filter(series=OuterRef("pk"))),
+        Exists(_unconfirmed(now).filter(series=OuterRef("pk"))),
         confirmation_sent_at__isnull=True,
     )
 
@@ -172,7 +168,7 @@ def send_series_confirmation(series_id: int) -> bool:
             if not _series_confirmations_due(now).filter(pk=series_id).update(confirmation_sent_at=now):
                 return False
             visits = list(
-                _series_visits_unconfirmed(now)
+                _unconfirmed(now)
                 .filter(series_id=series_id)
                 .select_for_update(of=("self",))
                 .select_related("patient", "practitioner", "location", "service")
@@ -189,25 +185,16 @@ def send_series_confirmation(series_id: int) -> bool:
     except Exception:
         logger.exception("Series confirmation for series #%s could not be written; will retry", series_id)
         raise
-    if not all(can_be_sent_to(address) for address in message.recipients()):
-        logger.error("Series confirmation for series #%s not sent: the address cannot be delivered to", series_id)
-        return False
-    try:
-        message.send()
-    except Exception as error:
-        with transaction.atomic():
-            TreatmentSeries.objects.filter(pk=series_id).update(confirmation_sent_at=None)
-            Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(
-                confirmation_sent_at=None, **_NEVER_TOLD
-            )
-        logger.error(
-            "Series confirmation for series #%s failed; will retry",
-            series_id,
-            extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
+
+    @transaction.atomic
+    def release() -> None:
+        TreatmentSeries.objects.filter(pk=series_id).update(confirmation_sent_at=None)
+        Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(
+            confirmation_sent_at=None, **_NEVER_TOLD
         )
-        raise
-    logger.info("Series confirmation sent for series #%s (%s visits)", series_id, len(visits))
-    return True
+
+    about = f"series #{series_id} ({len(visits)} visits)"
+    return deliver(message, release=release, what="Series confirmation", about=about, logger=logger)
 
 
 def due_reminders(*, now: datetime | None = None) -> list[int]:
@@ -320,21 +307,13 @@ def send_move_notice(appointment_id: int) -> bool:
     except Exception:
         logger.exception("Move notice for booking #%s could not be written; will retry", appointment_id)
         raise
-    if not all(can_be_sent_to(address) for address in message.recipients()):
-        logger.error("Move notice for booking %s not sent: the address cannot be delivered to", appointment.reference)
-        return False
-    try:
-        message.send()
-    except Exception as error:
-        Appointment.objects.filter(pk=appointment_id).update(**told)
-        logger.error(
-            "Move notice for booking %s failed; will retry",
-            appointment.reference,
-            extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
-        )
-        raise
-    logger.info("Move notice sent for booking %s", appointment.reference)
-    return True
+    return deliver(
+        message,
+        release=lambda: Appointment.objects.filter(pk=appointment_id).update(**told),
+        what="Move notice",
+        about=f"booking {appointment.reference}",
+        logger=logger,
+    )
 
 
 def _send_once(appointment_id: int, claimable, column: str, build, what: str, **claim) -> bool:

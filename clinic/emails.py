@@ -41,8 +41,8 @@ def send_once(
     """Claim `column` on the row if `claimable` still holds it, send build(row), release the
     claim if sending fails. False when the row is not (or no longer) claimable. `also_claim`:
     more values the claim writes (what the email tells the person, say), `release`: theirs
-    to restore when sending fails. Logs name the row by its reference only: no name, no
-    address, no health detail."""
+    to restore when sending fails. Logs name the row by its reference (or id) only: no name,
+    no address, no health detail."""
     try:
         with transaction.atomic():
             claimed = claimable.filter(pk=row_id, **{f"{column}__isnull": True}).update(
@@ -58,32 +58,51 @@ def send_once(
     except Exception:
         logger.exception("%s email for %s #%s could not be written; will retry", what, noun, row_id)
         raise
+    released = {column: None, **(release or {})}
+    return deliver(
+        message,
+        release=lambda: load.model.objects.filter(pk=row_id).update(**released),
+        what=f"{what} email",
+        # A booking or call-back by its reference; a waiting-list row, which has none, by its id.
+        about=f"{noun} {getattr(row, 'reference', f'#{row.pk}')}",
+        logger=logger,
+    )
+
+
+def deliver(message: EmailMultiAlternatives, *, release: Callable[[], object], what: str, about: str, logger) -> bool:
+    """Send an email already claimed; the logs name it by `what` and `about` ("Move notice",
+    "booking K7Q-4M2P": a reference, never a name or an address). An address that cannot be delivered
+    to stays claimed, not sent (False): every retry would fail the same way. If sending fails,
+    release() undoes the claim for the next round and the error is raised again."""
     if not all(can_be_sent_to(address) for address in message.recipients()):
         # Stored before addresses were checked at entry (or written behind the forms' back), or
-        # anonymised: every retry would fail the same way. Claimed, not sent; reception can call.
-        logger.error("%s email for %s %s not sent: the address cannot be delivered to", what, noun, row.reference)
+        # anonymised. Claimed, not sent; reception can call.
+        logger.error("%s for %s not sent: the address cannot be delivered to", what, about)
         return False
-    released = {column: None, **(release or {})}
     try:
         message.send()
     except smtplib.SMTPException as error:
-        load.model.objects.filter(pk=row_id).update(**released)
+        release()
         # No traceback: the mail server's answer names the recipient (SMTPRecipientsRefused
         # holds the address). The class and SMTP code say what went wrong.
         logger.error(
-            "%s email for %s %s failed; will retry",
+            "%s for %s failed; will retry",
             what,
-            noun,
-            row.reference,
+            about,
             extra={"error": type(error).__name__, "smtp_code": getattr(error, "smtp_code", None)},
         )
         raise
     except Exception:
-        load.model.objects.filter(pk=row_id).update(**released)
-        logger.exception("%s email for %s %s failed; will retry", what, noun, row.reference)
+        release()
+        logger.exception("%s for %s failed; will retry", what, about)
         raise
-    logger.info("%s email sent for %s %s", what, noun, row.reference)
+    logger.info("%s sent for %s", what, about)
     return True
+
+
+def site_host() -> str:
+    """The site's own domain (SITE_URL's), for Message-IDs and calendar UIDs."""
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
 
 
 def can_be_sent_to(address: str) -> bool:
@@ -122,7 +141,7 @@ def render_email(
         reply_to=[settings.CLINIC_EMAIL],
         headers={
             "Auto-Submitted": "auto-generated",
-            "Message-ID": make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost"),
+            "Message-ID": make_msgid(domain=site_host()),
             **(headers or {}),
         },
     )

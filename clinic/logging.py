@@ -31,6 +31,7 @@ class OncePerMinute(logging.Filter):
     message before formatting, so for loggers with fixed messages it holds a few entries."""
 
     SECONDS = 60
+    HELD_BACK = " ({} more like it held back since the last one logged)"
 
     def __init__(self, name: str = "", clock=time.monotonic):
         super().__init__(name)
@@ -47,7 +48,7 @@ class OncePerMinute(logging.Filter):
                 return False
             self._last[key] = (now, 0)
         if held_back:
-            record.msg = f"{record.getMessage()} ({held_back} more like it held back since the last one logged)"
+            record.msg = record.getMessage() + self.HELD_BACK.format(held_back)
             record.args = None
         return True
 

@@ -12,13 +12,13 @@ Django opens a new connection on the next request, so the site recovers by itsel
 
 import logging
 import sys
-import threading
-import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
+
+from clinic.logging import OncePerMinute
 
 OUTAGE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
@@ -67,29 +67,18 @@ def is_outage(exception: BaseException | None) -> bool:
     return isinstance(exception, OUTAGE_ERRORS)
 
 
-class OutageLogFilter(logging.Filter):
+class OutageLogFilter(OncePerMinute):
     """On django.request: a request failed by a database outage is one warning line a minute
     (per process) saying how many were answered 503 since, without the traceback."""
 
-    SECONDS = 60
-
-    def __init__(self, name: str = "", clock=time.monotonic):
-        super().__init__(name)
-        self._clock, self._lock = clock, threading.Lock()
-        self._logged_at, self._since = float("-inf"), 0
+    HELD_BACK = "; {} more since the last line"
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if not is_outage(error):
             return True
-        with self._lock:
-            now = self._clock()
-            if now - self._logged_at < self.SECONDS:
-                self._since += 1
-                return False
-            held_back, self._logged_at, self._since = self._since, now, 0
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.msg = "Database unavailable (%s): answering 503 with Retry-After%s"
-        record.args = (type(error).__name__, f"; {held_back} more since the last line" if held_back else "")
+        record.msg = "Database unavailable (%s): answering 503 with Retry-After"
+        record.args = (type(error).__name__,)
         record.exc_info, record.exc_text = None, None
-        return True
+        return super().filter(record)

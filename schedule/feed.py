@@ -19,8 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from icalendar import Calendar, Event
 
-from booking.calendar import calendar_event_for, site_host
+from booking.calendar import calendar_event_for
 from booking.models import Appointment, TimeOff
+from clinic.emails import site_host
 from clinic.vtimezone import add_time_zones
 from schedule.access import practitioner_required
 from schedule.models import CalendarFeed

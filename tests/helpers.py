@@ -1,9 +1,11 @@
 """Shared test helpers: booking through the real service, and racing real connections."""
 
 import itertools
+import os
 import threading
 from datetime import date, time, timedelta
 
+from django.core.management import call_command
 from django.db import connection
 
 from booking.availability import local_instant
@@ -79,3 +81,9 @@ def race(attempts: int, attempt) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def worker_round() -> None:
+    """One round of the email worker (send_due_notifications without --loop), quietly."""
+    with open(os.devnull, "w") as quiet:
+        call_command("send_due_notifications", stdout=quiet)

@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -18,15 +17,11 @@ from icalendar import Calendar
 from booking.models import Appointment
 from booking.notifications import send_cancellation_notice, send_move_notice
 from booking.services import cancel_appointment, reschedule_appointment
-from tests.helpers import book, race
+from tests.helpers import book, race, worker_round
 
 pytestmark = pytest.mark.django_db
 
 SETTLED = timedelta(seconds=settings.CHANGE_NOTICE_SETTLE_SECONDS + 1)
-
-
-def worker_round():
-    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def later(delta: timedelta):

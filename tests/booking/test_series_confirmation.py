@@ -14,13 +14,9 @@ from booking.models import Appointment, TimeOff, TreatmentSeries
 from booking.notifications import due_confirmations, send_series_confirmation
 from booking.services import book_follow_ups, book_series_session
 from tests.booking.test_series import week
-from tests.helpers import race
+from tests.helpers import race, worker_round
 
 pytestmark = pytest.mark.django_db
-
-
-def worker_round():
-    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def book_weekly(appointment, sessions=3):
@@ -138,7 +134,7 @@ def test_visits_cancelled_between_the_check_and_the_claim_leave_nothing_claimed(
     from booking import notifications
 
     result = book_weekly(confirmed_first_visit, sessions=2)
-    real = notifications._series_visits_unconfirmed
+    real = notifications._unconfirmed
     calls = []
 
     def cancelled_meanwhile(now):
@@ -147,7 +143,7 @@ def test_visits_cancelled_between_the_check_and_the_claim_leave_nothing_claimed(
             Appointment.objects.filter(series=result.series).update(status=Appointment.Status.CANCELLED)
         return real(now)
 
-    monkeypatch.setattr(notifications, "_series_visits_unconfirmed", cancelled_meanwhile)
+    monkeypatch.setattr(notifications, "_unconfirmed", cancelled_meanwhile)
     assert send_series_confirmation(result.series.pk) is False
     result.series.refresh_from_db()
     assert result.series.confirmation_sent_at is None

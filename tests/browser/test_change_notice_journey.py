@@ -8,7 +8,6 @@ from pathlib import Path
 
 import django
 import pytest
-from django.core.management import call_command
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
@@ -25,6 +24,7 @@ from tests.browser.test_booking_journey import (
     later,
     reference_on,
 )
+from tests.helpers import worker_round
 
 
 def mailbox(folder: Path) -> list:
@@ -53,10 +53,6 @@ def file_mailbox(settings, tmp_path):
         settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH = backend, str(tmp_path)
     settings.CHANGE_NOTICE_SETTLE_SECONDS = 0  # the journey does not wait three minutes
     return tmp_path
-
-
-def worker_round():
-    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def test_book_move_cancel_each_reach_the_mailbox_in_order(page: Page, demo_clinic, file_mailbox):

@@ -8,21 +8,16 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from tests.helpers import book
+from tests.helpers import book, worker_round
 from tests.reception.test_move import colleague, drop  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
 SETTLED = timedelta(seconds=settings.CHANGE_NOTICE_SETTLE_SECONDS + 1)
-
-
-def worker_round():
-    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 def only_notice():

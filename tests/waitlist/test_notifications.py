@@ -212,3 +212,18 @@ def test_one_click_unsubscribes_from_one_mail_provider_are_never_refused(client,
         response = client.post(f"/waitlist/{entry.token}/unsubscribe/", REMOTE_ADDR="203.0.113.9")
         assert response.status_code == 200
     assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.LEFT).count() == 40
+
+
+def test_a_sent_waiting_list_email_is_logged_by_the_rows_id_not_an_error(dry_needling, westerville, physio,
+                                                                        booking_day, caplog):  # fmt: skip
+    # Waiting-list rows have no reference: the log used to ask for one after sending, and the
+    # AttributeError was swallowed by the worker's loop.
+    import logging
+
+    from waitlist.notifications import due_joined_emails, send_joined_email
+
+    entry = join(dry_needling, westerville, booking_day, n=9)
+    with caplog.at_level(logging.INFO, logger="waitlist.notifications"):
+        assert due_joined_emails() == [entry.pk]
+        assert send_joined_email(entry.pk) is True
+    assert f"Waiting list email sent for waiting list entry #{entry.pk}" in caplog.text

@@ -7,20 +7,16 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.helpers import worker_round
 from tests.waitlist.test_pages import _join_data, _join_url
 from waitlist.models import WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 
 VICTIM = "victim@example.com"
-
-
-def worker_round():
-    call_command("send_due_notifications", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
+from clinic.clock import staff_datetime
+from clinic.models import AccountLockout, Condition, Location, Practitioner, PractitionerService, Service
+from clinic.staff_auth import clinic_zone, unlock_account
 
 
 @admin.register(Location)
@@ -95,3 +98,65 @@ class ConditionAdmin(admin.ModelAdmin):
     search_fields = ["name", "summary", "body"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["related_services"]
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("in_force", "Paused now"), ("unlocked", "Unlocked by staff"), ("ended", "Ended by itself")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "in_force":
+            return queryset.in_force(now=now)
+        if self.value() == "unlocked":
+            return queryset.filter(unlocked_at__isnull=False)
+        if self.value() == "ended":
+            return queryset.filter(unlocked_at__isnull=True, locked_until__lte=now)
+        return queryset
+
+
+@admin.register(AccountLockout)
+class AccountLockoutAdmin(admin.ModelAdmin):
+    """Logins paused by the per-account ceiling (clinic/staff_auth.py). Reception unlocks them
+    for a person who calls; nothing here is edited or deleted."""
+
+    list_display = ["username", "failures", "paused_at", "paused_until", "state", "notified_at"]
+    list_filter = [InForceFilter]
+    search_fields = ["username"]
+    list_select_related = ["unlocked_by"]
+    actions = ["unlock"]
+    fields = ["username", "failures", "paused_at", "paused_until", "state", "notified_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="paused at", ordering="locked_at")
+    def paused_at(self, lockout: AccountLockout) -> str:
+        return staff_datetime(lockout.locked_at, clinic_zone())
+
+    @admin.display(description="paused until", ordering="locked_until")
+    def paused_until(self, lockout: AccountLockout) -> str:
+        return staff_datetime(lockout.locked_until, clinic_zone())
+
+    @admin.display(description="state")
+    def state(self, lockout: AccountLockout) -> str:
+        if lockout.unlocked_at:
+            by = lockout.unlocked_by.get_username() if lockout.unlocked_by else "staff"
+            return f"Unlocked by {by} at {staff_datetime(lockout.unlocked_at, clinic_zone())}"
+        return "Paused now" if lockout.locked_until > timezone.now() else "Ended by itself"
+
+    @admin.action(description="Unlock now (the person asked, and you know it is them)", permissions=["change"])
+    def unlock(self, request, queryset):
+        unlocked = 0
+        for lockout in queryset:
+            if unlock_account(lockout, actor=request.user):
+                self.log_change(request, lockout, "Unlocked")
+                unlocked += 1
+        messages.success(request, f"Unlocked {unlocked} login(s); the next right password gets in.")

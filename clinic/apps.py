@@ -6,5 +6,6 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic catalogue"
 
     def ready(self) -> None:
-        # Connects the login signal that remembers whether a staff user has a second factor.
-        from clinic import staff_otp  # noqa: F401
+        # Connect the login signals: staff_otp remembers whether a staff user has a second
+        # factor, staff_auth counts failed logins per account.
+        from clinic import staff_auth, staff_otp  # noqa: F401

@@ -30,7 +30,7 @@ def send_once(
     *,
     claimable: QuerySet,
     column: str,
-    build: Callable[[Model], EmailMultiAlternatives],
+    build: Callable[[Model], EmailMultiAlternatives | None],
     load: QuerySet,
     what: str,
     noun: str,
@@ -55,6 +55,8 @@ def send_once(
             # rolls the claim back, for the next round.
             row = load.get(pk=row_id)
             message = build(row)
+            if message is None:  # nobody to tell: claimed, so as not to ask again
+                return False
     except Exception:
         logger.exception("%s email for %s #%s could not be written; will retry", what, noun, row_id)
         raise

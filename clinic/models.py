@@ -1,4 +1,5 @@
-"""The catalogue: where the clinic works, who treats, what can be booked, what is treated."""
+"""The catalogue: where the clinic works, who treats, what can be booked, what is treated; and
+the staff logins' account lockouts."""
 
 import zoneinfo
 
@@ -197,3 +198,48 @@ class Condition(CatalogueEntry):
 
     def get_absolute_url(self) -> str:
         return reverse("clinic:condition_detail", args=[self.slug])
+
+
+class AccountLockoutQuerySet(models.QuerySet):
+    def in_force(self, *, now):
+        return self.filter(unlocked_at__isnull=True, locked_until__gt=now)
+
+
+class AccountLockout(models.Model):
+    """A staff login paused after too many wrong passwords for one username from any address
+    (clinic/staff_auth.py). It ends by itself at `locked_until`, or earlier when reception or
+    an admin unlocks it: a state, never a deleted row."""
+
+    username = models.CharField(max_length=255, help_text="As typed at the login; it may name no account.")
+    failures = models.PositiveIntegerField(help_text="Wrong passwords counted when the lock began.")
+    locked_at = models.DateTimeField()
+    locked_until = models.DateTimeField()
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the email telling the account's owner was claimed."
+    )
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AccountLockoutQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-locked_at"]
+        indexes = [models.Index(fields=["username", "-locked_at"], name="lockout_username_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(locked_until__gt=models.F("locked_at")), name="lockout_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(unlocked_at__isnull=True) | Q(unlocked_at__gte=models.F("locked_at")),
+                name="lockout_unlocked_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(unlocked_at__isnull=True, unlocked_by__isnull=True) | Q(unlocked_at__isnull=False),
+                name="lockout_unlocked_by_only_when_unlocked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} locked at {self.locked_at:%Y-%m-%d %H:%M} UTC"

@@ -157,6 +157,7 @@ WSGI_APPLICATION = "clinic.wsgi.application"
 # Brute-force protection on both logins (the admin's and /schedule/login/), by django-axes.
 # Its backend goes first: it refuses a locked-out username+address before a password is checked.
 AUTHENTICATION_BACKENDS = [
+    "clinic.staff_auth.AccountLockoutBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -171,7 +172,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "clinic.staff_auth.locked_out"
 # The client's address as the rate limits read it (RATELIMIT_IP_META_KEY behind a balancer).
 AXES_CLIENT_IP_CALLABLE = "clinic.staff_auth.client_ip"
-AXES_USERNAME_CALLABLE = "clinic.staff_auth.username"
+AXES_USERNAME_CALLABLE = "clinic.staff_auth.username_as_typed"
+# Every failure is kept (axes's failure log) for the per-account ceiling below.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Per account, from any address: this many wrong passwords within the window pause the login
+# for the window's length, or until reception or an admin unlocks it (clinic/staff_auth.py).
+ACCOUNT_LOCKOUT_FAILURES = env_int("ACCOUNT_LOCKOUT_FAILURES", default=20)
+if not 6 <= ACCOUNT_LOCKOUT_FAILURES <= 1000:
+    _fail(
+        "ACCOUNT_LOCKOUT_FAILURES",
+        f"must be between 6 (above the per-address 5) and 1000; got {ACCOUNT_LOCKOUT_FAILURES}.",
+    )
+ACCOUNT_LOCKOUT_WINDOW = timedelta(hours=1)
 # A staff user with a confirmed TOTP device must give a token before the admin opens;
 # STAFF_OTP_REQUIRED=1 makes a device compulsory for every staff user.
 STAFF_OTP_REQUIRED = env_bool("STAFF_OTP_REQUIRED", default=False)

@@ -19,6 +19,7 @@ from booking.notifications import (
     send_reminder,
     send_series_confirmation,
 )
+from clinic.staff_auth import due_lockout_notices, send_lockout_notice
 from discovery.notifications import (
     due_acknowledgements,
     due_clinic_notices,
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             + _send_each(due_joined_emails(), send_joined_email)
             + _send_each(due_gone_notices(), send_gone_notice)
             + _send_each(due_offers(), send_offer)
+            + _send_each(due_lockout_notices(), send_lockout_notice)
         )
 
 

@@ -6,7 +6,7 @@ practitioner B (Sofia); reception; the owner (superuser). Private links are cred
 their holder uses the real token, everyone else a token that is no link (→ 404), whatever
 their session.
 
-Size: 108 rows × 6 visitors = 648 checks (test_the_table_is_this_size keeps the number honest).
+Size: 114 rows × 6 visitors = 684 checks (test_the_table_is_this_size keeps the number honest).
 Every named URL pattern needs a row (test_every_url_pattern_has_a_row), admin included: its
 index, every app's page, every registered model's changelist and change page, every custom
 admin view. Only the admin's generic add / delete / history pages of each model and its
@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking.models import TimeOff, TreatmentSeries, WorkingHours
 from booking.services import book_follow_ups, cancel_appointment
+from clinic.models import AccountLockout
 from discovery.views import THANKS_SALT
 from patients.models import ConsentText
 from schedule.services import regenerate_feed_token
@@ -179,6 +180,8 @@ ADMIN_MODELS = {
     "clinic.practitioner": ("practitioner_a", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
     "clinic.service": ("service", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
     "clinic.condition": ("condition", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
+    # Reception unlocks a paused staff login (clinic/staff_auth.py).
+    "clinic.accountlockout": ("account_lockout", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
     "patients.patient": ("patient", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
     "patients.consenttext": ("consent_text", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
     "booking.workinghours": ("working_hours", RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN, RECEPTION_AND_ADMIN),
@@ -234,7 +237,7 @@ def test_every_url_pattern_has_a_row():
 
 
 def test_the_table_is_this_size():
-    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (112, 6, 672)
+    assert (len(ALL_ROWS), len(VISITORS), len(ALL_ROWS) * len(VISITORS)) == (114, 6, 684)
 
 
 @pytest.fixture
@@ -278,6 +281,9 @@ def data(catalogue, open_all_week, ten_am, booking_day, receptionist, superuser)
         "access_log": AccessLog.objects.create(path_info="/admin/login/", **attempt_fields),
         "access_failure_log": AccessFailureLog.objects.create(
             path_info="/admin/login/", locked_out=False, **attempt_fields
+        ),
+        "account_lockout": AccountLockout.objects.create(
+            username="maya", failures=20, locked_at=now, locked_until=now + timedelta(hours=1)
         ),
     }
 

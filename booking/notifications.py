@@ -11,9 +11,9 @@ a move notice is due while the appointment differs from it, so two moves before 
 goes out send one, from the time they knew to the final one; a move back to the time they
 knew sends none; a move before the confirmation went out needs none (it states the new time).
 
-Never twice, at most once: clinic.emails.send_once claims each email's `*_sent_at` column
-(a patient confused by duplicates is worse than a missing confirmation they can re-open
-from the manage link).
+Never built twice: clinic.outbox.send_once claims each email's `*_sent_at` column, and
+records the email; the outbox delivers it at least once (a rare second copy, after a worker
+died mid-send, is the same email with the same Message-ID). Why: clinic/outbox.py.
 
 Each claim is an UPDATE of the appointment table alone: conditions on other tables are
 scalar subqueries, never joins. With a join Django moves every condition into an
@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import LessThan, LessThanOrEqual
 from django.urls import reverse
@@ -35,8 +35,9 @@ from django.utils import timezone
 from booking.calendar import ics_content_type, manage_url, patient_ics
 from booking.models import Appointment, TreatmentSeries
 from booking.services import cancellation_deadline, patient_may_change
-from clinic.emails import deliver, render_email, send_once
+from clinic.emails import render_email
 from clinic.models import Location, Practitioner, Service
+from clinic.outbox import record, send_once, send_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -182,19 +183,15 @@ def send_series_confirmation(series_id: int) -> bool:
             )
             series = TreatmentSeries.objects.select_related("source_appointment").get(pk=series_id)
             message = _series_message(series, visits)
+            queued = record(
+                message, what="Series confirmation", about=series, label=f"series #{series_id} ({len(visits)} visits)"
+            )
+    except DatabaseError:
+        raise
     except Exception:
         logger.exception("Series confirmation for series #%s could not be written; will retry", series_id)
         raise
-
-    @transaction.atomic
-    def release() -> None:
-        TreatmentSeries.objects.filter(pk=series_id).update(confirmation_sent_at=None)
-        Appointment.objects.filter(pk__in=[visit.pk for visit in visits]).update(
-            confirmation_sent_at=None, **_NEVER_TOLD
-        )
-
-    about = f"series #{series_id} ({len(visits)} visits)"
-    return deliver(message, release=release, what="Series confirmation", about=about, logger=logger)
+    return send_recorded(queued, message, logger=logger)
 
 
 def due_reminders(*, now: datetime | None = None) -> list[int]:
@@ -249,10 +246,9 @@ def due_cancellation_notices(*, now: datetime | None = None) -> list[int]:
 
 
 _LOAD = Appointment.objects.select_related("patient", "practitioner", "location", "service", "told_practitioner")
-# What an email about the appointment's time tells the patient, written by its claim (so a
-# worker killed after sending cannot leave it unrecorded), and undone if sending fails.
+# What an email about the appointment's time tells the patient, written by its claim: the
+# outbox then delivers that very email (at least once), so the claim is never undone.
 _TOLD_NOW = {"told_start": F("start"), "told_practitioner": F("practitioner")}
-_NEVER_TOLD = {"told_start": None, "told_practitioner": None}
 
 
 def send_confirmation(appointment_id: int) -> bool:
@@ -265,7 +261,6 @@ def send_confirmation(appointment_id: int) -> bool:
         _confirmation_message,
         "Confirmation",
         also_claim=_TOLD_NOW,
-        release=_NEVER_TOLD,
     )
 
 
@@ -304,16 +299,13 @@ def send_move_notice(appointment_id: int) -> bool:
             appointment = _LOAD.get(pk=appointment_id)
             before = Practitioner.objects.get(pk=told["told_practitioner_id"])
             message = _moved_message(appointment, told_start=told["told_start"], told_practitioner=before)
+            queued = record(message, what="Move notice", about=appointment, label=f"booking {appointment.reference}")
+    except DatabaseError:
+        raise
     except Exception:
         logger.exception("Move notice for booking #%s could not be written; will retry", appointment_id)
         raise
-    return deliver(
-        message,
-        release=lambda: Appointment.objects.filter(pk=appointment_id).update(**told),
-        what="Move notice",
-        about=f"booking {appointment.reference}",
-        logger=logger,
-    )
+    return send_recorded(queued, message, logger=logger)
 
 
 def _send_once(appointment_id: int, claimable, column: str, build, what: str, **claim) -> bool:

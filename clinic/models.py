@@ -1,9 +1,11 @@
 """The catalogue: where the clinic works, who treats, what can be booked, what is treated; and
-the staff logins' account lockouts."""
+the staff logins' account lockouts; the outbox of emails the worker sends."""
 
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -243,3 +245,67 @@ class AccountLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} locked at {self.locked_at:%Y-%m-%d %H:%M} UTC"
+
+
+class OutboundMessage(models.Model):
+    """One email the worker sends, from its claim to its end (clinic/outbox.py): sent, or not
+    delivered and why. The text is kept only until then."""
+
+    class State(models.TextChoices):
+        SENDING = "sending", "Sending"
+        QUEUED = "queued", "Waiting for the mail server"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not delivered"
+
+    purpose = models.CharField(max_length=60, help_text="What it is: “Confirmation email”, “Reminder email”…")
+    about_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    about_id = models.PositiveBigIntegerField()
+    about = GenericForeignKey("about_type", "about_id")
+    about_label = models.CharField(max_length=80, help_text="“booking K7Q-4M2P”: a reference, never a name.")
+    message_id = models.CharField("Message-ID", max_length=255, unique=True)
+    recipients = ArrayField(models.CharField(max_length=254))
+    state = models.CharField(max_length=10, choices=State)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, help_text="What went wrong: never the email's text.")
+    content = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["about_type", "about_id"], name="outbound_about"),
+            models.Index(
+                fields=["state", "next_attempt_at", "lease_until"],
+                name="outbound_pending",
+                condition=Q(state__in=["sending", "queued"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["sending", "queued", "sent", "failed"]), name="outbound_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(lease_until__isnull=False), name="outbound_sending_has_lease"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="queued") | Q(next_attempt_at__isnull=False), name="outbound_queued_has_next_attempt"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False), name="outbound_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="failed") | Q(failed_at__isnull=False), name="outbound_failed_has_time"
+            ),
+            # Once it has ended, the text (the patient's name, their appointment) is gone.
+            models.CheckConstraint(
+                condition=Q(state__in=["sending", "queued"]) | Q(content__isnull=True),
+                name="outbound_ended_keeps_no_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} for {self.about_label}: {self.get_state_display()}"

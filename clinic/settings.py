@@ -262,6 +262,11 @@ if not 1 <= REMINDER_HOURS_BEFORE <= 168:
     _fail("REMINDER_HOURS_BEFORE", f"must be between 1 and 168 (a week); got {REMINDER_HOURS_BEFORE}.")
 # A moved appointment's notice waits until it has stayed put this long: two moves minutes
 # apart (a drag, then a better time) send one notice, for the final time.
+# An email handed to the mail server but not confirmed sent within this long (the worker was
+# killed, the database went away) is sent again, with the same Message-ID (clinic/outbox.py).
+EMAIL_SEND_LEASE_SECONDS = env_int("EMAIL_SEND_LEASE_SECONDS", default=600)
+if not 5 <= EMAIL_SEND_LEASE_SECONDS <= 86400:
+    _fail("EMAIL_SEND_LEASE_SECONDS", f"must be between 5 and 86400 (a day); got {EMAIL_SEND_LEASE_SECONDS}.")
 CHANGE_NOTICE_SETTLE_SECONDS = env_int("CHANGE_NOTICE_SETTLE_SECONDS", default=180)
 if not 0 <= CHANGE_NOTICE_SETTLE_SECONDS <= 3600:
     _fail("CHANGE_NOTICE_SETTLE_SECONDS", f"must be between 0 and 3600 (an hour); got {CHANGE_NOTICE_SETTLE_SECONDS}.")

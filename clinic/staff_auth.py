@@ -28,8 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.clock import staff_datetime
-from clinic.emails import render_email, send_once
+from clinic.emails import render_email
 from clinic.models import AccountLockout, Location
+from clinic.outbox import send_once
 from clinic.throttling import UNKNOWN_CLIENT, client_network
 
 logger = logging.getLogger(__name__)

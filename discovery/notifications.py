@@ -14,7 +14,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.emails import render_email, send_once
+from clinic.emails import render_email
+from clinic.outbox import send_once
 from discovery.models import DiscoveryCallRequest
 from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day, zone_name
 

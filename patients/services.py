@@ -13,8 +13,9 @@ from django.utils import timezone
 from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_update_with_history
 
-from booking.models import Appointment, new_manage_token
+from booking.models import Appointment, TreatmentSeries, new_manage_token
 from clinic.clock import staff_date_time
+from clinic.outbox import forget_recipient
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from patients.models import MERGED_INTO_REASON, ConsentText, Patient, Screening
 from patients.selectors import records_merged_into
@@ -635,6 +636,21 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
             WaitlistEntry.objects.filter(pk=entry_id).update(token=new_waitlist_token())
         for offer_id in WaitlistOffer.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True):
             WaitlistOffer.objects.filter(pk=offer_id).update(token=new_waitlist_token())
+
+        series_ids = list(
+            TreatmentSeries.objects.filter(source_appointment__patient=locked).values_list("pk", flat=True)
+        )
+        offer_ids = list(WaitlistOffer.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True))
+        forget_recipient(
+            {
+                Appointment: appointment_ids,
+                TreatmentSeries: series_ids,
+                DiscoveryCallRequest: request_ids,
+                WaitlistEntry: entry_ids,
+                WaitlistOffer: offer_ids,
+            },
+            address=placeholder["email"],
+        )
 
         # Older versions of this record, and of duplicates merged into it, named the person.
         merged_ids = records_merged_into(locked)

@@ -27,6 +27,7 @@ from clinic import clock
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
 from clinic.clock import staff_datetime
 from clinic.models import Location
+from clinic.outbox import messages_about
 from reception.forms import CancellationForm
 from reception.phone_booking import book_by_phone_view
 from reception.views import calendar_url_for
@@ -146,6 +147,7 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
                     "cancellation_reason",
                     "cancelled",
                     "confirmation_sent",
+                    "emails_to_the_patient",
                     "reminder_sent",
                     "aftercare_sent",
                     "booked",
@@ -263,6 +265,22 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
     @admin.display(description="confirmation email sent at")
     def confirmation_sent(self, appointment: Appointment) -> str:
         return self._record_time(appointment, appointment.confirmation_sent_at)
+
+    @admin.display(description="emails to the patient")
+    def emails_to_the_patient(self, appointment: Appointment) -> str:
+        """Each email about this visit and how it ended: "Confirmation email: not delivered (the
+        mail server refused it)" tells reception to call."""
+        lines = [
+            (
+                message.purpose,
+                message.get_state_display().lower(),
+                message.last_error if message.state != "sent" else "",
+            )
+            for message in messages_about(appointment)
+        ]
+        if not lines:
+            return self.get_empty_value_display()
+        return format_html_join("", "<p>{}: <strong>{}</strong> {}</p>", lines)
 
     @admin.display(description="reminder email sent at")
     def reminder_sent(self, appointment: Appointment) -> str:

@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import Appointment, TimeOff
-from clinic.emails import render_email, send_once
+from clinic.emails import render_email
+from clinic.outbox import send_once
 from waitlist.models import WaitlistEntry, WaitlistOffer
 
 logger = logging.getLogger(__name__)

@@ -391,19 +391,25 @@ def test_what_the_patient_was_told_is_recorded_by_the_claim_not_after_sending(
     assert seen == [appointment.start]
 
 
-def test_a_failed_confirmation_forgets_what_it_would_have_told(monkeypatch, dry_needling, westerville, physio,
-                                                              open_all_week, ten_am):  # fmt: skip
-    from smtplib import SMTPException
+def test_a_failed_confirmation_waits_in_the_outbox_with_what_it_tells(monkeypatch, dry_needling, westerville,
+                                                                     physio, open_all_week, ten_am):  # fmt: skip
+    from smtplib import SMTPServerDisconnected
 
     from booking.notifications import send_confirmation
     from clinic.emails import ClinicEmail
+    from clinic.models import OutboundMessage
+    from clinic.outbox import MailServerUnavailable
 
     appointment = book(dry_needling, westerville, ten_am, practitioner=physio)
-    monkeypatch.setattr(ClinicEmail, "send", lambda self, *a, **k: (_ for _ in ()).throw(SMTPException("down")))
-    with pytest.raises(SMTPException):
+    monkeypatch.setattr(ClinicEmail, "send", lambda self, *a, **k: (_ for _ in ()).throw(SMTPServerDisconnected()))
+    with pytest.raises(MailServerUnavailable):
         send_confirmation(appointment.pk)
     appointment.refresh_from_db()
-    assert (appointment.confirmation_sent_at, appointment.told_start) == (None, None)
+    # Claimed and recorded: the outbox sends this very email once the mail server is back.
+    assert appointment.told_start == appointment.start
+    queued = OutboundMessage.objects.get()
+    assert queued.state == OutboundMessage.State.QUEUED
+    assert queued.content is not None
 
 
 def test_an_anonymised_patients_pending_notice_is_given_up_not_sent(booked, receptionist):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from booking.models import Appointment
 from booking.notifications import due_aftercare, due_reminders, send_aftercare, send_reminder
 from booking.services import mark_completed, reschedule_appointment
+from clinic.models import OutboundMessage
 from tests.clinic.test_settings import PRODUCTION, _start
 from tests.factories import AppointmentFactory
 from tests.helpers import race
@@ -233,20 +234,24 @@ def test_one_worker_run_sends_reminders_and_aftercare(upcoming):
     assert len(mail.outbox) == 2
 
 
-def test_a_failed_send_is_released_and_retried(upcoming, caplog):
+def test_a_failed_send_waits_for_the_mail_server_and_is_retried(upcoming, caplog):
     appointment = upcoming(timezone.now() + timedelta(hours=20))
     with (
         mock.patch.object(EmailMultiAlternatives, "send", side_effect=SMTPException("connection refused")),
         caplog.at_level(logging.ERROR, logger="booking.notifications"),
     ):
         call_command("send_due_notifications")  # the worker carries on
-    appointment.refresh_from_db()
-    assert appointment.reminder_sent_at is None
     assert [record.getMessage() for record in caplog.records] == [
         f"Reminder email for booking {appointment.reference} failed; will retry"
     ]
     call_command("send_due_notifications")
+    assert reminders() == []  # it waits a minute before the first retry
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        call_command("send_due_notifications")
     assert len(reminders()) == 1
+    # The retry is the stored email itself, with the Message-ID it was first written with.
+    assert reminders()[0].extra_headers["Message-ID"] == OutboundMessage.objects.get().message_id
+    assert OutboundMessage.objects.get().state == OutboundMessage.State.SENT
 
 
 def test_a_reminder_cancelled_after_it_was_found_due_is_not_sent(upcoming):

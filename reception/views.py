@@ -35,6 +35,7 @@ from booking.services import (
 from clinic import clock
 from clinic.middleware import keeps_the_login_idle
 from clinic.models import Location
+from clinic.outbox import messages_about
 from reception import selectors
 from reception.forms import CancellationForm, MoveForm
 
@@ -277,9 +278,17 @@ def appointment_panel(request: HttpRequest, pk: int) -> HttpResponse:
         cancel_form=CancellationForm(),
         calendar_url=calendar_url_for(appointment),
         next=_back_to(request, appointment),
+        emails=[(message, _sent_when(message, appointment)) for message in messages_about(appointment)],
     )
     template = "reception/_panel.html" if request.headers.get("HX-Request") else "reception/panel.html"
     return TemplateResponse(request, template, context)
+
+
+def _sent_when(message, appointment: Appointment) -> str:
+    if message.sent_at is None:
+        return ""
+    local = timezone.localtime(message.sent_at, appointment.location.zone)
+    return f"{local:%a %d %b} {clock.staff_time(local)}"
 
 
 @require_POST

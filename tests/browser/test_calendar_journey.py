@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from booking.availability import BookingRules
 from booking.models import Appointment, WorkingHours
 from clinic.roles import RECEPTION_GROUP
-from tests.browser.conftest import TIMEOUT_MS, assert_accessible
+from tests.browser.conftest import PHONE, TIMEOUT_MS, assert_accessible
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -307,11 +308,20 @@ def test_reception_marks_a_patient_arrived_from_the_blocks_panel(page: Page, cli
 
 def test_the_pages_reception_uses_without_javascript_are_accessible(page: Page, clinic):
     maya = clinic["practitioners"][0]
-    appointment = booked(clinic, maya, later_today(clinic, 1), first_name="Scan", last_name="Me")
+    appointment = booked(
+        clinic, maya, later_today(clinic, 1), first_name="Scan", last_name="Me", email="scan.me@gone.invalid"
+    )
+    call_command("send_due_notifications")  # its confirmation cannot be delivered
     log_in(page)
     page.goto(f"/admin/reception/appointments/{appointment.pk}/")
     expect(page.get_by_role("heading", level=2, name=re.compile("^Scan Me"))).to_be_visible()
+    expect(page.locator(".cal-email.state-failed")).to_have_text(
+        "Confirmation email: not delivered (The address cannot be delivered to.)"
+    )
     checked(page, "panel-page")
+    page.set_viewport_size(PHONE)
+    checked(page, "panel-page-phone")
+    page.set_viewport_size(RECEPTION_DESK)
     page.get_by_role("link", name="Move").click()
     expect(page.get_by_role("heading", name=re.compile("^Free times on"))).to_be_visible()
     checked(page, "move-page")

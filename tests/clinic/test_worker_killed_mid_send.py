@@ -89,18 +89,3 @@ def test_every_confirmation_is_delivered_after_the_worker_is_killed_mid_send(tmp
     assert set(delivered) == recorded
     assert len(delivered) - len(set(delivered)) <= 1
     assert not OutboundMessage.objects.exclude(content=None).exists()
-
-
-@pytest.mark.django_db
-def test_reception_sees_a_confirmation_that_was_not_delivered(admin_client):
-    from clinic.outbox import record
-
-    appointment = AppointmentFactory(patient__email="nobody@example.invalid")
-    from django.core.mail import EmailMessage
-
-    message = EmailMessage("x", "y", to=[appointment.patient.email], headers={"Message-ID": "<a@b>"})
-    record(message, what="Confirmation email", about=appointment, label=f"booking {appointment.reference}")
-
-    page = admin_client.get(f"/admin/booking/appointment/{appointment.pk}/change/").content.decode()
-
-    assert "Confirmation email: <strong>not delivered</strong> The address cannot be delivered to." in page

@@ -1,4 +1,4 @@
-# Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
+# Two commands do all the set-up on a fresh machine (Python 3.11+ and make; make test also npm and Java 17+):
 #   make run    the site with a demo clinic on an embedded PostgreSQL, http://127.0.0.1:8000
 #   make test   the whole suite (lint, migrations check, unit, browser) on the same server
 # DATABASE_URL=postgres://... points both at a real server instead.
@@ -7,6 +7,7 @@ PYTHON ?= $(shell sh scripts/find-python.sh)
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
 
 .PHONY: run test manage bench serve worker loadtest restore-drill clean-data
 
@@ -16,10 +17,18 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The W3C Nu HTML checker the suite runs (vnu.jar, in tests/browser/test_html_validity.py), pinned
+# in package-lock.json; make test needs it, make run does not. --ignore-scripts: vnu-jar's postinstall
+# would download a Java runtime from GitHub when none is installed; the test asks for one instead.
+$(NODE_INSTALLED): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (sudo apt-get install npm); make test installs the HTML checker with it"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
 run: $(INSTALLED)
 	$(VENV_PY) scripts/dev.py run
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(NODE_INSTALLED)
 	$(VENV_PY) scripts/dev.py test $(ARGS)
 
 # make manage ARGS="createsuperuser": any manage.py command on the same database.

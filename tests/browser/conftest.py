@@ -30,6 +30,8 @@ DESKTOP = {"width": 1280, "height": 900}
 # Fail in seconds rather than Playwright's 30 s defaults: every page here is local and small.
 TIMEOUT_MS = 10_000
 SKIP_PREFIX = "BROWSER TESTS SKIPPED"
+# test_html_validity.py's skip without Java or vnu.jar, made as loud as a missing Chromium's.
+NU_CHECKER_SKIP_PREFIX = "HTML VALIDITY TEST SKIPPED"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -47,7 +49,7 @@ def _missing_chromium_message(path: str) -> str:
     )
 
 
-def _in_ci() -> bool:
+def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() == "true"
 
 
@@ -58,7 +60,7 @@ def _is_browser_test(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     path = chromium_path()
-    skip = None if Path(path).is_file() or _in_ci() else pytest.mark.skip(reason=_missing_chromium_message(path))
+    skip = None if Path(path).is_file() or in_ci() else pytest.mark.skip(reason=_missing_chromium_message(path))
     for item in items:
         if _is_browser_test(item):
             item.add_marker(pytest.mark.browser)
@@ -78,6 +80,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if skipped:
         terminalreporter.write_sep("!", f"{SKIP_PREFIX} ({len(skipped)})", red=True, bold=True)
         terminalreporter.write_line(_missing_chromium_message(chromium_path()), red=True, bold=True)
+        terminalreporter.write_sep("!", red=True, bold=True)
+    unchecked = {
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and NU_CHECKER_SKIP_PREFIX in str(report.longrepr[2])
+    }
+    for reason in sorted(unchecked):
+        terminalreporter.write_sep("!", NU_CHECKER_SKIP_PREFIX, red=True, bold=True)
+        terminalreporter.write_line(reason, red=True, bold=True)
         terminalreporter.write_sep("!", red=True, bold=True)
     return result
 
@@ -111,7 +122,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 def browser():
     path = chromium_path()
     if not Path(path).is_file():
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"Chromium is required in CI: apt-get install chromium ({path} not found).", pytrace=False)
         pytest.skip(_missing_chromium_message(path))
     playwright = sync_playwright().start()

@@ -30,6 +30,13 @@ class Choice:
     location: Location | None = None
     practitioner: Practitioner | None = None  # None with practitioner_chosen: anyone
     practitioner_chosen: bool = False
+    # A practitioner asked for before the service and place ("Book with Maya"): it narrows the
+    # treatments and places offered, and becomes the choice once those are made.
+    wanted: Practitioner | None = None
+    # Steps the wizard made itself because there was nothing to choose: the only place giving
+    # the service (always the phone line for a phone call), the only practitioner there.
+    location_was_the_only_one: bool = False
+    practitioner_was_the_only_one: bool = False
 
     @property
     def service_slug(self) -> str:
@@ -48,7 +55,13 @@ class Choice:
     @property
     def query(self) -> str:
         """The choices so far as a query string, for the wizard's links."""
-        params = {"service": self.service_slug, "location": self.location_slug, "practitioner": self.practitioner_slug}
+        return self.query_with()
+
+    def query_with(self, **changes: str) -> str:
+        """The query string with one more choice, e.g. query_with(service="cupping")."""
+        practitioner = self.practitioner_slug or (self.wanted.slug if self.wanted else "")
+        params = {"service": self.service_slug, "location": self.location_slug, "practitioner": practitioner}
+        params.update(changes)
         return urlencode({name: value for name, value in params.items() if value})
 
 
@@ -81,14 +94,58 @@ def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
     return choice
 
 
-def bookable_services() -> QuerySet[Service]:
-    return Service.objects.active().filter(
-        Exists(
-            PractitionerService.objects.filter(
-                service=OuterRef("pk"), practitioner__is_active=True, practitioner__locations__is_active=True
-            )
-        )
+def wizard_choice(*, service: str, location: str, practitioner: str) -> Choice:
+    """resolve_choice for the patient's wizard, which also asks nothing it can answer itself:
+    a practitioner named before the service narrows what is offered; the only place offering
+    the service is taken (a phone call is always on the phone line, never at an address); the
+    practitioner is anyone qualified unless named (the times page lets the patient narrow it),
+    or the only one giving it there, and the page says who it will be."""
+    choice = resolve_choice(service=service, location=location, practitioner=practitioner)
+    if choice.practitioner_chosen:
+        return choice
+    wanted_slug = practitioner if slug_re.match(practitioner or "") and practitioner != ANYONE else ""
+    wanted = Practitioner.objects.active().filter(slug=wanted_slug).first() if wanted_slug else None
+    if choice.service is None:
+        choice.wanted = wanted
+        return choice
+    if wanted is not None and not wanted.qualifications.filter(service=choice.service).exists():
+        wanted = None  # a link naming a practitioner and a service they do not give: the service wins
+    choice.wanted = wanted
+    if choice.location is None:
+        places = wizard_locations(choice)
+        if choice.service.is_by_phone:
+            places = places.order_by("-is_by_phone", "display_order", "name")[:1]
+        candidates = list(places[:2])
+        if len(candidates) != 1:
+            return choice
+        choice.location, choice.location_was_the_only_one = candidates[0], True
+    practitioners = bookable_practitioners(service=choice.service, location=choice.location)
+    if wanted is not None:
+        choice.practitioner = practitioners.filter(pk=wanted.pk).first()
+        choice.practitioner_chosen = choice.practitioner is not None
+    if not choice.practitioner_chosen:
+        # Anyone qualified unless the patient narrows it on the times page: no step of its own.
+        only = list(practitioners[:2])
+        choice.practitioner_chosen = True
+        if len(only) == 1:
+            choice.practitioner, choice.practitioner_was_the_only_one = only[0], True
+    return choice
+
+
+def wizard_locations(choice: Choice) -> QuerySet[Location]:
+    """The places offering the chosen service, with the wanted practitioner if there is one."""
+    places = locations_offering(choice.service)
+    return places.filter(practitioners=choice.wanted) if choice.wanted is not None else places
+
+
+def bookable_services(*, practitioner: Practitioner | None = None) -> QuerySet[Service]:
+    """Services someone active gives somewhere open; only `practitioner`'s when given."""
+    givers = PractitionerService.objects.filter(
+        service=OuterRef("pk"), practitioner__is_active=True, practitioner__locations__is_active=True
     )
+    if practitioner is not None:
+        givers = givers.filter(practitioner=practitioner)
+    return Service.objects.active().filter(Exists(givers))
 
 
 def locations_offering(service: Service) -> QuerySet[Location]:

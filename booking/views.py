@@ -47,23 +47,26 @@ def _wizard_url(**params) -> str:
 
 @require_safe
 def start(request: HttpRequest) -> HttpResponse:
-    """Steps 1-4: service → location → practitioner or anyone → a day and a time."""
-    choice = selectors.resolve_choice(
+    """Steps 1-3: service → location → a day and a time, for anyone qualified or the
+    practitioner the patient narrows it to; a step with only one possible answer is answered
+    for the patient (selectors.wizard_choice)."""
+    choice = selectors.wizard_choice(
         service=_choice(request, "service"),
         location=_choice(request, "location"),
         practitioner=_choice(request, "practitioner"),
     )
     context = {"choice": choice, "anyone": selectors.ANYONE}
     if choice.service is None:
-        context["services"] = selectors.bookable_services()
+        context["services"] = [
+            (service, choice.query_with(service=service.slug))
+            for service in selectors.bookable_services(practitioner=choice.wanted)
+        ]
         return render(request, "booking/step_service.html", context)
     if choice.location is None:
-        context["locations"] = selectors.locations_offering(choice.service)
+        context["locations"] = [
+            (location, choice.query_with(location=location.slug)) for location in selectors.wizard_locations(choice)
+        ]
         return render(request, "booking/step_location.html", context)
-    if not choice.practitioner_chosen:
-        context["practitioners"] = bookable_practitioners(service=choice.service, location=choice.location)
-        return render(request, "booking/step_practitioner.html", context)
-
     first_day = _first_day(request.GET.get("from"), choice.location)
     days = selectors.days_with_slots(
         service=choice.service,
@@ -75,9 +78,26 @@ def start(request: HttpRequest) -> HttpResponse:
     context.update(
         days=days,
         next_free=None if any(day.slots for day in days) else selectors.next_free_slot(choice=choice, after=first_day),
+        slot_link=f"{reverse('booking:details')}?{choice.query}&start=",
+        practitioner_filter=_practitioner_filter(choice),
         **_week_navigation(first_day, choice.location),
     )
     return render(request, "booking/step_time.html", context)
+
+
+def _practitioner_filter(choice: selectors.Choice) -> list[tuple[str, str, bool]]:
+    """The times page's "With": anyone qualified, or one of them (label, query, is current).
+    Nothing to narrow when one practitioner gives the service there."""
+    if choice.practitioner_was_the_only_one:
+        return []
+    givers = list(bookable_practitioners(service=choice.service, location=choice.location))
+    if len(givers) < 2:
+        return []
+    anyone = ("Anyone qualified", choice.query_with(practitioner=selectors.ANYONE), choice.practitioner is None)
+    return [
+        anyone,
+        *((giver.name, choice.query_with(practitioner=giver.slug), giver == choice.practitioner) for giver in givers),
+    ]
 
 
 def _week_navigation(first_day: date, location) -> dict:
@@ -104,7 +124,7 @@ def _first_day(raw: str | None, location) -> date:
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest) -> HttpResponse:
     """Step 5: who you are, the safety questions and consent; then book."""
-    choice = selectors.resolve_choice(
+    choice = selectors.wizard_choice(
         service=_choice(request, "service"),
         location=_choice(request, "location"),
         practitioner=_choice(request, "practitioner"),
@@ -377,6 +397,9 @@ def _reschedule_page(
     refusal: throttling.Refusal | None = None,
 ) -> HttpResponse:
     first_day = _first_day(request.GET.get("from"), appointment.location)
+    week = f"from={first_day.isoformat()}&" if request.GET.get("from") else ""
+    # A time tapped in the list (GET ?start=) is asked about once before the move is made.
+    chosen = chosen or selectors.parse_start(request.GET.get("start", ""))
     can_change = patient_may_change(appointment)
     days = (
         selectors.days_with_slots(
@@ -399,6 +422,7 @@ def _reschedule_page(
             "days": days,
             "chosen": chosen,
             "refusal": refusal,
+            "slot_link": f"{reverse('booking:reschedule', args=[appointment.manage_token])}?{week}start=",
             **_week_navigation(first_day, appointment.location),
         },
         status=429 if refusal else 200,

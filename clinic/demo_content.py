@@ -101,11 +101,10 @@ _AFTER_NEEDLING = (
 )
 
 _CONDITION_RED_FLAGS = (
-    "When to seek urgent care instead: loss of bowel or bladder control, leg weakness that is getting "
-    "worse quickly over hours or days, sudden severe changes in feeling, strength or balance, "
-    "symptoms in both legs at once, or back or leg pain that started after a significant injury such "
-    "as a fall or a car accident. These are not reasons to book an appointment. Go to the nearest "
-    "emergency department or call 911 now."
+    "Loss of bowel or bladder control, leg weakness that is getting worse quickly over hours or days, "
+    "sudden severe changes in feeling, strength or balance, symptoms in both legs at once, or back or "
+    "leg pain that started after a significant injury such as a fall or a car accident: these are not "
+    "reasons to book an appointment. Go to the nearest emergency department or call 911 now."
 )
 
 _CONDITION_SESSIONS = (
@@ -539,8 +538,9 @@ CONDITIONS = [
             "muscle tension for people who prefer to avoid needles. Many patients find these treatments "
             "reduce pain and help them move more easily, especially when combined with exercise; results "
             "vary from person to person."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n" + _CONDITION_RED_FLAGS
+            "\n\n" + _CONDITION_SESSIONS
         ),
+        "urgent_signs": _CONDITION_RED_FLAGS,
         "related_services": [
             "dry-needling-initial-assessment",
             "dry-needling-follow-up",
@@ -568,8 +568,9 @@ CONDITIONS = [
             "maximus and medius and tensor fascia lata. Acupuncture around the hip and buttock, for "
             "example at GB30 and BL54, is another option, and cupping can ease tension in the surrounding "
             "muscles. Treatment is usually paired with stretches and hip-strengthening exercises."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n" + _CONDITION_RED_FLAGS
+            "\n\n" + _CONDITION_SESSIONS
         ),
+        "urgent_signs": _CONDITION_RED_FLAGS,
         "related_services": [
             "dry-needling-initial-assessment",
             "dry-needling-follow-up",
@@ -597,8 +598,9 @@ CONDITIONS = [
             "spasm around the spine and hip, such as in the lumbar erector spinae, multifidi and "
             "quadratus lumborum, and help with pain so that you can keep moving and do your exercises. "
             "Acupuncture with a gentle technique is another option while nerve pain is acute."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n" + _CONDITION_RED_FLAGS
+            "\n\n" + _CONDITION_SESSIONS
         ),
+        "urgent_signs": _CONDITION_RED_FLAGS,
         "related_services": [
             "dry-needling-initial-assessment",
             "dry-needling-follow-up",
@@ -625,8 +627,9 @@ CONDITIONS = [
             "back, hips and legs that often come with stenosis, and acupuncture may help some people "
             "manage pain. We combine treatment with exercises to keep you walking and active, and we work "
             "alongside your doctor."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n" + _CONDITION_RED_FLAGS
+            "\n\n" + _CONDITION_SESSIONS
         ),
+        "urgent_signs": _CONDITION_RED_FLAGS,
         "related_services": [
             "dry-needling-initial-assessment",
             "dry-needling-follow-up",
@@ -653,8 +656,9 @@ CONDITIONS = [
             "options that many people find relaxing and helpful for pain and stiffness. We pair treatment "
             "with movement and simple exercises, because staying active is one of the best things you can "
             "do for your back."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n" + _CONDITION_RED_FLAGS
+            "\n\n" + _CONDITION_SESSIONS
         ),
+        "urgent_signs": _CONDITION_RED_FLAGS,
         "related_services": [
             "dry-needling-initial-assessment",
             "dry-needling-follow-up",
@@ -681,7 +685,9 @@ CONDITIONS = [
             "the skull and other neck muscles that can refer pain into the head. Acupuncture is also "
             "commonly used for tension headaches, and cupping across the upper back and shoulders can ease "
             "tension. We often add posture tips and breathing or relaxation exercises."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n"
+            "\n\n" + _CONDITION_SESSIONS
+        ),
+        "urgent_signs": (
             "A sudden, severe headache, or a headache with weakness, numbness, confusion, trouble "
             "speaking, changes in vision, or fever with a stiff neck, needs urgent medical care. Go to the "
             "nearest emergency department or call 911 rather than booking an appointment."
@@ -795,7 +801,9 @@ CONDITIONS = [
             "scapulae and the small muscles at the base of the skull. Acupuncture and cupping are other "
             "options many people find helpful for pain and stiffness. We add posture advice and simple "
             "exercises you can do at your desk."
-            "\n\n" + _CONDITION_SESSIONS + "\n\n"
+            "\n\n" + _CONDITION_SESSIONS
+        ),
+        "urgent_signs": (
             "Neck pain after a significant injury such as a fall or car accident, or neck pain with sudden "
             "severe changes in feeling, strength, balance or speech, needs urgent medical care. Go to the "
             "nearest emergency department or call 911 rather than booking an appointment."

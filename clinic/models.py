@@ -193,6 +193,11 @@ class PractitionerService(models.Model):
 class Condition(CatalogueEntry):
     summary = models.CharField(max_length=300)
     body = models.TextField(help_text="Plain text; blank lines separate paragraphs.")
+    urgent_signs = models.TextField(
+        blank=True,
+        help_text="When to get urgent care instead of booking, for this condition (plain text). "
+        "Empty: the page shows the general warning. Shown once, above the treatments.",
+    )
     related_services = models.ManyToManyField(Service, related_name="conditions", blank=True)
 
     class Meta(CatalogueEntry.Meta):

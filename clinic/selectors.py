@@ -4,7 +4,7 @@ Each selector returns everything its page shows in a fixed number of queries,
 whatever the size of the catalogue (the page tests assert the bound).
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from clinic.models import Condition, Location, Practitioner, Service
@@ -49,10 +49,17 @@ def public_conditions() -> QuerySet[Condition]:
 
 
 def public_condition(*, slug: str) -> Condition:
+    """A condition page's condition, with its treatments as a newcomer reads them: first visits
+    first, then what anyone may book, then follow-ups for returning patients, then the free call."""
+    first_visits_first = Case(
+        When(kind=Service.Kind.DISCOVERY_CALL, then=Value(3)),
+        When(who_can_book=Service.WhoCanBook.NEW, then=Value(0)),
+        When(who_can_book=Service.WhoCanBook.ANYONE, then=Value(1)),
+        default=Value(2),
+    )
+    treatments = Service.objects.active().order_by(first_visits_first, "display_order", "name")
     return get_object_or_404(
-        Condition.objects.active().prefetch_related(
-            Prefetch("related_services", queryset=Service.objects.active()),
-        ),
+        Condition.objects.active().prefetch_related(Prefetch("related_services", queryset=treatments)),
         slug=slug,
     )
 

@@ -115,7 +115,7 @@ def page_reschedule(client, request) -> Change:
     return Change(
         send=lambda address: client.post(url, {"start": new_start.isoformat()}, REMOTE_ADDR=address),
         done=lambda: Appointment.objects.get(pk=visit.pk).start == new_start,
-        kept=f'value="{new_start.isoformat()}" checked',
+        kept=f'<input type="hidden" name="start" value="{new_start.isoformat()}">',
     )
 
 

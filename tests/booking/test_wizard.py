@@ -1,6 +1,7 @@
 """The patient's booking wizard, confirmation email and manage link, through real requests."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from icalendar import Calendar
 from booking.models import Appointment
 from booking.notifications import send_confirmation
 from patients.models import Patient, Screening
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, LocationFactory, PractitionerFactory
 from tests.helpers import race
 
 pytestmark = pytest.mark.django_db
@@ -42,19 +43,61 @@ class TestSteps:
         assert "Initial assessment + dry needling" in page
         assert "?service=dry-needling-initial" in page
 
-    def test_step_two_and_three_follow_the_choice(self, client, catalogue, open_all_week, dry_needling, westerville):
+    def test_a_step_with_one_possible_answer_is_answered_and_the_page_says_who(
+        self, client, catalogue, open_all_week, dry_needling, westerville
+    ):
+        # Dry needling: only at Westerville, only by Maya. The wizard goes straight to the times.
         page = client.get(reverse("booking:start"), {"service": dry_needling.slug}).content.decode()
-        assert "location=westerville" in page and "location=calgary" not in page  # no dry needling in Calgary
+        assert "When?" in page and "Where?" not in page and 'aria-label="With whom"' not in page
+        assert "location=westerville&amp;practitioner=maya-lindqvist&amp;start=" in page
+        assert "your appointment will be with Maya Lindqvist" in page
+
+    def test_a_step_with_a_choice_is_asked(self, client, catalogue, open_all_week, dry_needling, westerville, calgary):
+        PractitionerFactory(name="Ravi Rao", slug="ravi-rao", services=[dry_needling], locations=[westerville, calgary])
+        page = client.get(reverse("booking:start"), {"service": dry_needling.slug}).content.decode()
+        assert "Where?" in page and "location=westerville" in page and "location=calgary" in page
+        # Two practitioners there: the times are anyone's, and the page lets the patient narrow them.
         page = client.get(reverse("booking:start"), choice(dry_needling, westerville, "")).content.decode()
-        assert "Anyone qualified" in page and "Maya Lindqvist" in page and "Sofia Marchetti" not in page
+        assert "When?" in page and 'aria-label="With whom"' in page
+        assert (
+            '?service=dry-needling-initial&amp;location=westerville&amp;practitioner=any" aria-current="true"' in page
+        )
+        assert "practitioner=maya-lindqvist" in page and "practitioner=ravi-rao" in page
+        assert "Sofia Marchetti" not in page
+        page = client.get(reverse("booking:start"), choice(dry_needling, westerville, "ravi-rao")).content.decode()
+        assert 'practitioner=ravi-rao" aria-current="true">Ravi Rao</a>' in page
 
     def test_unknown_or_unqualified_choices_fall_back_to_the_step_before(
-        self, client, catalogue, acupuncture, westerville
+        self, client, catalogue, open_all_week, acupuncture, westerville
     ):
         page = client.get(reverse("booking:start"), {"service": "nope"}).content.decode()
         assert "Which treatment?" in page
+        # Maya gives no acupuncture: the link's practitioner is dropped, and Sofia is the only one who does.
         page = client.get(reverse("booking:start"), choice(acupuncture, westerville, "maya-lindqvist")).content
-        assert "With whom?" in page.decode()
+        assert "your appointment will be with Sofia Marchetti" in page.decode()
+        assert "practitioner=maya-lindqvist" not in page.decode()
+
+    def test_book_with_a_practitioner_offers_only_what_they_give_where_they_work(
+        self, client, catalogue, open_all_week, dry_needling, acupuncture, westerville
+    ):
+        page = client.get(reverse("booking:start"), {"practitioner": "sofia-marchetti"}).content.decode()
+        assert "Which treatment with Sofia Marchetti?" in page
+        assert "?service=acupuncture-follow-up&amp;practitioner=sofia-marchetti" in page
+        assert dry_needling.name not in page
+        # She works in Westerville and Calgary: the place is asked, her name kept.
+        page = client.get(reverse("booking:start"), {"service": acupuncture.slug, "practitioner": "sofia-marchetti"})
+        page = page.content.decode()
+        assert "Where?" in page and "with Sofia Marchetti" in page
+        assert "?service=acupuncture-follow-up&amp;location=calgary&amp;practitioner=sofia-marchetti" in page
+        page = client.get(reverse("booking:start"), choice(acupuncture, westerville, "sofia-marchetti")).content
+        assert "When?" in page.decode() and "practitioner=sofia-marchetti&amp;start=" in page.decode()
+
+    def test_a_phone_call_never_asks_where(self, client, catalogue, physio, discovery_call, westerville):
+        by_phone = LocationFactory(name="By phone", slug="by-phone", is_by_phone=True)
+        physio.locations.add(by_phone)
+        page = client.get(reverse("booking:start"), {"service": discovery_call.slug}).content.decode()
+        assert "Where?" not in page and "When?" in page
+        assert "location=by-phone" in page and "location=westerville" not in page
 
     def test_the_day_picker_shows_local_times_in_few_queries(
         self, client, catalogue, open_all_week, dry_needling, westerville, booking_day, django_assert_max_num_queries
@@ -213,7 +256,13 @@ class TestManageLink:
         url = reverse("booking:reschedule", args=[appointment.manage_token])
         page = client.get(url, {"from": (ten_am.date()).isoformat()}).content.decode()
         later = ten_am + timedelta(minutes=30)  # overlaps its own old time: allowed
-        assert later.isoformat() in page
+        assert quote(later.isoformat()) in page
+        assert "10:00 AM · your time now" in page  # the current time, marked, not offered
+        # A tapped time is asked about once, on the same page, before anything moves.
+        asked = client.get(url, {"from": ten_am.date().isoformat(), "start": later.isoformat()}).content.decode()
+        assert "Move to " in asked and ", 10:30 AM?" in asked
+        assert f'<input type="hidden" name="start" value="{later.isoformat()}">' in asked
+        assert Appointment.objects.get(pk=appointment.pk).start == ten_am
         assert client.post(url, {"start": later.isoformat()}).status_code == 302
         appointment.refresh_from_db()
         assert appointment.start == later

@@ -95,12 +95,11 @@ def test_a_new_patient_books_dry_needling_and_cancels_on_a_phone(page: Page, dem
     assert_accessible(page)
     choose(page, "Riverside Pain & Needling Clinic — Westerville")
 
-    expect(main.get_by_role("heading", name="With whom?")).to_be_visible()
-    expect(main.get_by_role("link", name=re.compile(r"^Maya Lindqvist"))).to_be_visible()
-    assert_accessible(page)
-    choose(page, "Anyone qualified")
-
+    # No step of its own for the practitioner: anyone qualified's times, narrowed on the same page.
     expect(main.get_by_role("heading", name="When?")).to_be_visible()
+    with_whom = main.get_by_role("navigation", name="With whom")
+    expect(with_whom.get_by_role("link", name="Anyone qualified")).to_have_attribute("aria-current", "true")
+    expect(with_whom.get_by_role("link", name="Maya Lindqvist")).to_be_visible()
     expect(main.get_by_role("region")).to_have_count(7)
     assert_accessible(page)
     # A week ahead, so the appointment is outside the 24 h cancellation window and can be cancelled online.
@@ -187,7 +186,6 @@ def test_a_red_flag_answer_sends_the_patient_to_urgent_care_and_books_nothing(pa
     page.goto("/book/")
     choose(page, SERVICE)
     choose(page, "Riverside Pain & Needling Clinic — Westerville")
-    choose(page, "Anyone qualified")
     details_url = first_time(page).get_attribute("href")
     start_in(details_url)  # a real start, read from the time picker
 
@@ -222,7 +220,8 @@ def test_a_patient_books_and_cancels_with_javascript_turned_off(browser, live_se
         main.get_by_role("link", name="Book now").click()
         choose(page, SERVICE)
         choose(page, "Riverside Pain & Needling Clinic — Calgary")
-        choose(page, "Dr. Daniel Okafor")
+        # He is the one who gives it in Calgary: no choice to make, and the page says so.
+        expect(main.locator("#only-practitioner")).to_contain_text("your appointment will be with Dr. Daniel Okafor")
         later(page)  # outside the cancellation window
         first_time(page).click()
 

@@ -61,11 +61,46 @@ def test_service_detail_shows_the_advice_and_who_offers_it(client, catalogue, dr
     assert 'href="/conditions/sciatica/"' in page
 
 
-def test_condition_page_links_to_the_services_that_treat_it(client, catalogue):
+URGENT_HEADING = "When not to book: get urgent care now"
+FOOTER_URGENT = "If you have lost bowel or bladder control"
+
+
+def test_condition_page_warns_once_then_offers_each_treatment_to_book(client, catalogue, sciatica, acupuncture):
+    acupuncture.who_can_book = "returning"
+    acupuncture.save()
     page = client.get("/conditions/sciatica/").content.decode()
-    assert 'href="/services/dry-needling-initial/"' in page
-    assert 'href="/services/acupuncture-follow-up/"' in page
-    assert "get urgent care now" in page
+    assert page.count(URGENT_HEADING) == 1 and FOOTER_URGENT not in page
+    treatments = page[page.index('id="treatments"') : page.index('id="about-heading"')]
+    assert page.index(URGENT_HEADING) < page.index('id="treatments"')
+    book_links = [href.split('"')[0] for href in treatments.split('href="/book/?service=')[1:]]
+    # A newcomer's first visit first, follow-ups for returning patients after it.
+    assert book_links == ["dry-needling-initial", "acupuncture-follow-up"]
+    assert 'href="/services/dry-needling-initial/"' in treatments and "for returning patients" in treatments
+
+
+def test_a_condition_with_its_own_urgent_signs_shows_those_instead_of_the_general_list(client, catalogue, sciatica):
+    sciatica.urgent_signs = "A sudden, severe headache needs urgent medical care."
+    sciatica.save()
+    page = client.get("/conditions/sciatica/").content.decode()
+    assert page.count(URGENT_HEADING) == 1
+    assert "A sudden, severe headache needs urgent medical care." in page
+    assert "loss of bowel or bladder control" not in page
+
+
+def test_service_and_practitioner_pages_book_from_the_top_and_from_a_bar_on_phones(client, catalogue):
+    page = client.get("/services/dry-needling-initial/").content.decode()
+    assert page.count('href="/book/?service=dry-needling-initial"') == 3  # top, phone bar, how to book
+    assert 'class="book-bar d-md-none"' in page
+    page = client.get("/practitioners/maya-lindqvist/").content.decode()
+    assert page.count('href="/book/?practitioner=maya-lindqvist">Book with Maya Lindqvist</a>') == 2
+
+
+def test_the_menu_opens_without_javascript(client, catalogue):
+    page = client.get("/").content.decode()
+    menu = page[page.index('<details class="site-menu') : page.index("</details>")]
+    for link in ('href="/services/"', 'href="/conditions/"', 'href="/practitioners/"', 'href="/book/"'):
+        assert link in menu
+    assert "<script" not in page  # nothing on a public page needs a script to work
 
 
 def test_practitioner_page_lists_their_services_and_locations(client, catalogue):

@@ -5,6 +5,7 @@ import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
@@ -244,3 +245,31 @@ def test_a_patient_books_and_cancels_with_javascript_turned_off(browser, live_se
         assert appointment.status == Appointment.Status.CANCELLED
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 900}], ids=["phone", "desktop"])
+@pytest.mark.parametrize("place", ["Westerville", "Calgary"])
+def test_from_a_condition_page_to_a_confirmed_booking_in_five_taps(page: Page, demo_clinic, viewport, place):
+    """Someone who searched "sciatica" lands on its page: every tap from there is counted (typing
+    into the fields is not a tap)."""
+    taps = []
+
+    def tap(locator, name: str) -> None:
+        taps.append(name)
+        locator.click()
+
+    main = page.get_by_role("main")
+    page.goto("/conditions/sciatica/")
+    treatments = main.locator("#treatments")
+    tap(treatments.get_by_role("link", name=f"Book {SERVICE}"), "Book")
+    tap(main.get_by_role("link", name=re.compile(rf"^Riverside Pain & Needling Clinic — {place}")), place)
+    tap(first_time(page), "a time")
+    fill_details(page, Email=f"ada.{place.lower()}@example.com")
+    tap(consent(page), "consent")
+    tap(book_this_time(page), "Book this time")
+
+    expect(heading(page)).to_have_text("You're booked")
+    assert_accessible(page)
+    assert len(taps) <= 5, taps
+    appointment = Appointment.objects.get(patient__email=f"ada.{place.lower()}@example.com")
+    assert appointment.service.name == SERVICE and place in appointment.location.name

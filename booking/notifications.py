@@ -433,7 +433,7 @@ def _reminder_message(appointment: Appointment) -> EmailMultiAlternatives:
             # The reminder may come after the online cancellation window has closed
             # (with the defaults it comes just as it closes): then the patient is told to call.
             "may_change_online": patient_may_change(appointment),
-            "change_until": cancellation_deadline(appointment),
+            "change_until": timezone.localtime(cancellation_deadline(appointment), appointment.location.zone),
         },
     )
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -32,6 +32,7 @@ from booking.services import (
     patient_may_change,
     reschedule_appointment,
 )
+from clinic import clock
 from patients.services import current_consent
 
 DAYS_SHOWN = 7
@@ -315,7 +316,7 @@ def book_follow_up_session(request: HttpRequest, token: str) -> HttpResponse:
     except BookingError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Booked: {dateformat.format(booked.local_start, 'l j F, g:i A')}.")
+        messages.success(request, f"Booked: {clock.patient_date_time(booked.local_start, 'day')}.")
     return redirect("booking:follow_ups", token=token)
 
 

@@ -1,5 +1,7 @@
-"""How staff pages write a time of day: one setting, CLOCK_FORMAT ("12" or "24"), for the
-calendar, the week, Book for a caller, the appointment record and the practitioner's pages.
+"""How pages write a time of day: one setting, CLOCK_FORMAT ("12" or "24"), for the staff's
+calendar, week, Book for a caller, appointment record and practitioner's pages, and for every
+time a patient reads: the wizard, the manage page, the waiting list, emails (patient_date_time
+and the `clock` template library).
 
 Takes wall-clock times: callers convert an instant to its location's zone first.
 """
@@ -62,3 +64,20 @@ def staff_date_time(local: datetime, *, zone_name: bool = False, year: bool = Tr
     zone's abbreviation when asked ('… 2:30 PM EST')."""
     day = f"{local:%a %d %b %Y}" if year else f"{local:%a %d %b}"
     return f"{day} {staff_time(local, zone_name=zone_name)}"
+
+
+# How patients read a date and time: "Thursday 4 December 2026, 2:30 PM" (long), without the
+# year (day), or "Thu 4 Dec, 2:30 PM" (short, for subjects).
+PATIENT_DATE_FORMATS = {"long": "%A %-d %B %Y", "day": "%A %-d %B", "short": "%a %-d %b"}
+
+
+def patient_date_time(local: datetime, style: str = "long") -> str:
+    return f"{local.strftime(PATIENT_DATE_FORMATS[style])}, {staff_time(local)}"
+
+
+def zone_in_words(zone) -> str:
+    """A zone as people say its clock: "New York time" for America/New_York; the city, not
+    "Eastern time", which is unambiguous and right through summer time."""
+    if "/" not in zone.key:
+        return zone.key  # UTC, EST5EDT, ...: already what people call them
+    return f"{zone.key.rsplit('/', 1)[1].replace('_', ' ')} time"

@@ -122,6 +122,7 @@ _CONDITION_SESSIONS = (
 LOCATIONS = [
     {
         "slug": "westerville",
+        "town": "Westerville",
         "name": "Riverside Pain & Needling Clinic — Westerville",
         "address": "245 Riverbend Parkway, Suite 110\nWesterville, OH 43081\nUnited States",
         "phone": "+16145550142",
@@ -129,6 +130,7 @@ LOCATIONS = [
     },
     {
         "slug": "calgary",
+        "town": "Calgary",
         "name": "Riverside Pain & Needling Clinic — Calgary",
         "address": "820 Riverfront Avenue SE, Suite 300\nCalgary, AB T2G 0A1\nCanada",
         "phone": "+14035550163",

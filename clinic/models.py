@@ -57,6 +57,11 @@ class Location(CatalogueEntry):
         validators=[validate_time_zone],
         help_text="IANA name, e.g. America/New_York. Appointment times are shown in this zone.",
     )
+    town = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="How patients name this place's clock: “Calgary” gives “Calgary time”. Empty: the time zone's city.",
+    )
     is_by_phone = models.BooleanField(
         "by phone",
         default=False,
@@ -75,6 +80,14 @@ class Location(CatalogueEntry):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def clock_words(self) -> str:
+        """The clock its times are on, as a patient says it: "Calgary time", never an IANA name.
+        Patient pages and emails name it with every time: a patient may book from anywhere."""
+        from clinic.clock import zone_in_words
+
+        return f"{self.town} time" if self.town else zone_in_words(self.zone)
 
 
 class Service(CatalogueEntry):

@@ -14,10 +14,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.clock import zone_in_words
 from clinic.emails import render_email
 from clinic.outbox import send_once
 from discovery.models import DiscoveryCallRequest
-from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day, zone_name
+from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def _acknowledgement_message(call_request: DiscoveryCallRequest) -> EmailMultiAl
             best_time=call_request.best_time, requested_at=call_request.created_at, zone=zone
         ),
         # The window is in the clinic's call-back zone, which may not be the reader's.
-        "call_window": f"{CALL_WINDOW_WORDS[call_request.best_time]} ({zone_name(zone)})",
+        "call_window": f"{CALL_WINDOW_WORDS[call_request.best_time]} ({zone_in_words(zone)})",
         "clinic_phones": clinic_phones(),
         "emergency_number": settings.EMERGENCY_NUMBER,
     }

@@ -80,14 +80,6 @@ def call_back_zone() -> ZoneInfo:
     return location.zone if location else ZoneInfo(settings.TIME_ZONE)
 
 
-def zone_name(zone: ZoneInfo) -> str:
-    """How a patient would say the zone's clock: "New York time" for America/New_York.
-    The city, not "Eastern time": it is unambiguous, and right through summer time."""
-    if "/" not in zone.key:
-        return zone.key  # UTC, EST5EDT, ...: already what people call them
-    return f"{zone.key.rsplit('/', 1)[1].replace('_', ' ')} time"
-
-
 def _next_weekday(day: date) -> date:
     day += timedelta(days=1)
     while day.weekday() >= SATURDAY:

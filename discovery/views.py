@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from clinic.clock import zone_in_words
 from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackPageForm
@@ -80,7 +81,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
             "reference": note["reference"],
             "call_day": call_day,
             "call_window": selectors.CALL_WINDOW_WORDS[best_time],
-            "call_zone_name": selectors.zone_name(zone),
+            "call_zone_name": zone_in_words(zone),
             "is_today": call_day == timezone.localdate(timezone.now(), zone),
         },
     )

@@ -103,6 +103,24 @@ class WaitlistEntry(models.Model):
         return f"Waiting list #{self.pk}: {self.service} at {self.location}"
 
     @property
+    def days_in_words(self) -> str:
+        """ "on Wednesday 2 December" or "Wednesday 2 December to Friday 4 December 2026"."""
+        if self.first_day == self.last_day:
+            return f"on {self.first_day:%A %-d %B}"
+        first = f"{self.first_day:%A %-d %B}" + (
+            "" if self.first_day.year == self.last_day.year else f" {self.first_day.year}"
+        )
+        return f"{first} to {self.last_day:%A %-d %B %Y}"
+
+    @property
+    def times_in_words(self) -> str:
+        """ "mornings", "mornings or afternoons", "mornings, afternoons or evenings"."""
+        times = [name for name in ("mornings", "afternoons", "evenings") if getattr(self, name)]
+        if len(times) == 3:
+            return "any time of day"
+        return " or ".join(times)
+
+    @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
 

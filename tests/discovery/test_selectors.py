@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from clinic.clock import zone_in_words
 from discovery.models import DiscoveryCallRequest
 from discovery.selectors import (
     call_back_zone,
@@ -13,7 +14,6 @@ from discovery.selectors import (
     one_business_day_after,
     waiting_since,
     with_waiting_since,
-    zone_name,
 )
 from tests.discovery.factories import CallAttemptFactory, DiscoveryCallRequestFactory
 
@@ -112,7 +112,7 @@ def test_waiting_since_is_the_last_call_or_the_arrival():
     ],
 )
 def test_zone_name_says_the_city(key, name):
-    assert zone_name(ZoneInfo(key)) == name
+    assert zone_in_words(ZoneInfo(key)) == name
 
 
 @pytest.mark.django_db

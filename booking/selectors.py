@@ -37,6 +37,8 @@ class Choice:
     # the service (always the phone line for a phone call), the only practitioner there.
     location_was_the_only_one: bool = False
     practitioner_was_the_only_one: bool = False
+    # "Have you been treated here before?" answered yes, for a service for returning patients.
+    returning: bool = False
 
     @property
     def service_slug(self) -> str:
@@ -61,6 +63,8 @@ class Choice:
         """The query string with one more choice, e.g. query_with(service="cupping")."""
         practitioner = self.practitioner_slug or (self.wanted.slug if self.wanted else "")
         params = {"service": self.service_slug, "location": self.location_slug, "practitioner": practitioner}
+        if self.returning:
+            params["returning"] = "yes"
         params.update(changes)
         return urlencode({name: value for name, value in params.items() if value})
 
@@ -94,13 +98,14 @@ def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
     return choice
 
 
-def wizard_choice(*, service: str, location: str, practitioner: str) -> Choice:
+def wizard_choice(*, service: str, location: str, practitioner: str, returning: str = "") -> Choice:
     """resolve_choice for the patient's wizard, which also asks nothing it can answer itself:
     a practitioner named before the service narrows what is offered; the only place offering
     the service is taken (a phone call is always on the phone line, never at an address); the
     practitioner is anyone qualified unless named (the times page lets the patient narrow it),
     or the only one giving it there, and the page says who it will be."""
     choice = resolve_choice(service=service, location=location, practitioner=practitioner)
+    choice.returning = returning == "yes" and choice.service is not None and choice.service.is_for_returning_patients
     if choice.practitioner_chosen:
         return choice
     wanted_slug = practitioner if slug_re.match(practitioner or "") and practitioner != ANYONE else ""
@@ -162,6 +167,15 @@ def needle_free_services() -> QuerySet[Service]:
 
 def new_patient_services() -> QuerySet[Service]:
     return bookable_services().filter(who_can_book=Service.WhoCanBook.NEW)
+
+
+def first_visit_for(service: Service, location: Location) -> Service | None:
+    """What a newcomer books instead of a follow-up there: the initial visit it follows, else
+    the first new-patient service offered at that place."""
+    offered = new_patient_services().filter(
+        Exists(Practitioner.objects.active().filter(locations=location, qualifications__service=OuterRef("pk")))
+    )
+    return offered.filter(follow_up_service=service).first() or offered.first()
 
 
 def parse_instant(raw: str) -> datetime | None:

@@ -55,6 +55,7 @@ def start(request: HttpRequest) -> HttpResponse:
         service=_choice(request, "service"),
         location=_choice(request, "location"),
         practitioner=_choice(request, "practitioner"),
+        returning=_choice(request, "returning"),
     )
     context = {"choice": choice, "anyone": selectors.ANYONE}
     if choice.service is None:
@@ -68,6 +69,15 @@ def start(request: HttpRequest) -> HttpResponse:
             (location, choice.query_with(location=location.slug)) for location in selectors.wizard_locations(choice)
         ]
         return render(request, "booking/step_location.html", context)
+    if choice.service.is_for_returning_patients and not choice.returning:
+        # Asked before the times, not after the patient has typed everything.
+        first_visit = selectors.first_visit_for(choice.service, choice.location)
+        context.update(
+            returning_query=choice.query_with(returning="yes"),
+            first_visit=first_visit,
+            first_visit_query=choice.query_with(service=first_visit.slug) if first_visit else "",
+        )
+        return render(request, "booking/step_returning.html", context)
     first_day = _first_day(request.GET.get("from"), choice.location)
     days = selectors.days_with_slots(
         service=choice.service,
@@ -191,8 +201,21 @@ def booking_error_context(
     if error.code == "slot_unavailable":
         return {"slot_taken": True, "alternatives": selectors.nearest_slots(choice=choice, around=start)}
     if error.code == "initial_assessment_required":
-        return {"initial_assessment_required": error.message, "initial_services": selectors.new_patient_services()}
+        return {"initial_assessment_required": error.message, **_first_visit_instead(choice, start)}
     raise error
+
+
+def _first_visit_instead(choice: selectors.Choice, start) -> dict:
+    """A newcomer refused a follow-up: the first visit to book instead, with the free times
+    nearest the one they picked, in the same form, so nothing typed is lost."""
+    first_visit = selectors.first_visit_for(choice.service, choice.location)
+    if first_visit is None:
+        return {}
+    instead = selectors.Choice(service=first_visit, location=choice.location, practitioner_chosen=True)
+    givers = bookable_practitioners(service=first_visit, location=choice.location)
+    if choice.practitioner is not None and givers.filter(pk=choice.practitioner.pk).exists():
+        instead.practitioner = choice.practitioner
+    return {"first_visit": instead, "alternatives": selectors.nearest_slots(choice=instead, around=start)}
 
 
 def _get_appointment_for_patient(token: str) -> Appointment:

@@ -164,6 +164,10 @@ class Service(CatalogueEntry):
     def is_by_phone(self) -> bool:
         return self.kind == self.Kind.DISCOVERY_CALL
 
+    @property
+    def is_for_returning_patients(self) -> bool:
+        return self.who_can_book == self.WhoCanBook.RETURNING
+
 
 class Practitioner(CatalogueEntry):
     user = models.OneToOneField(

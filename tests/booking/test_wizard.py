@@ -1,6 +1,7 @@
 """The patient's booking wizard, confirmation email and manage link, through real requests."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -209,8 +210,29 @@ class TestDetails:
         dry_needling.save()
         page = details_post(client, acupuncture, westerville, ten_am).content.decode()
         assert "Please book an initial assessment first" in page
-        assert f"?service={dry_needling.slug}" in page
-        assert 'value="Lovelace"' in page
+        # The same form, now for the first visit, at one of its nearest free times: nothing retyped.
+        assert f'<input type="hidden" name="service" value="{dry_needling.slug}">' in page
+        assert 'value="Lovelace"' in page and 'value="ada@example.com"' in page
+        first_time = re.search(r'name="start" id="alt-1" value="([^"]+)" checked', page).group(1)
+        booked = details_post(client, dry_needling, westerville, datetime.fromisoformat(first_time))
+        assert booked.status_code == 302
+        appointment = Appointment.objects.get(patient__email="ada@example.com")
+        assert appointment.service == dry_needling and appointment.start == datetime.fromisoformat(first_time)
+
+    def test_a_follow_up_asks_have_you_been_here_before_ahead_of_the_times(
+        self, client, catalogue, open_all_week, acupuncture, dry_needling, westerville
+    ):
+        acupuncture.who_can_book = "returning"
+        acupuncture.save()
+        dry_needling.who_can_book = "new"
+        dry_needling.follow_up_service = acupuncture
+        dry_needling.save()
+        page = client.get(reverse("booking:start"), choice(acupuncture, westerville)).content.decode()
+        assert "Have you been treated here before?" in page and "When?" not in page
+        assert f"?service={dry_needling.slug}&amp;location=westerville" in page  # "No, this is my first visit"
+        yes = client.get(reverse("booking:start"), {**choice(acupuncture, westerville), "returning": "yes"})
+        page = yes.content.decode()
+        assert "When?" in page and "returning=yes" in page  # kept by the week links and the times
 
     def test_details_without_a_time_go_back_to_the_wizard(self, client, catalogue, dry_needling, westerville):
         response = client.get(reverse("booking:details"), choice(dry_needling, westerville))

@@ -1,6 +1,7 @@
 """A patient books, downloads the calendar file and cancels on a phone; every wizard page is axe-clean;
 a red-flag answer books nothing; and the whole wizard works with JavaScript turned off."""
 
+import os
 import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
@@ -273,3 +274,32 @@ def test_from_a_condition_page_to_a_confirmed_booking_in_five_taps(page: Page, d
     assert len(taps) <= 5, taps
     appointment = Appointment.objects.get(patient__email=f"ada.{place.lower()}@example.com")
     assert appointment.service.name == SERVICE and place in appointment.location.name
+
+
+def test_a_new_patient_who_picked_a_follow_up_books_the_first_visit_without_retyping(page: Page, demo_clinic):
+    main = page.get_by_role("main")
+    page.goto("/book/")
+    choose(page, "Dry needling follow-up")
+    choose(page, "Riverside Pain & Needling Clinic — Westerville")
+    expect(main.get_by_role("heading", name="Have you been treated here before?")).to_be_visible()
+    assert_accessible(page)
+    choose(page, "Yes, I have been treated here")  # they think so: the booking will find no first visit
+    first_time(page).click()
+    fill_details(page, Email="ada.newcomer@example.com")
+    consent(page).check()
+    book_this_time(page).click()
+
+    instead = main.locator("#first-visit-instead")
+    expect(instead).to_contain_text("Book Initial assessment + dry needling")
+    expect(page.get_by_label("Last name")).to_have_value(PATIENT["Last name"])
+    expect(page.get_by_label("Date of birth")).to_have_value(PATIENT["Date of birth"])
+    assert_accessible(page)
+    if folder := os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=f"{folder}/first-visit-instead.png", full_page=True)
+    expect(consent(page)).to_be_checked()
+    book_this_time(page).click()  # one tap: the nearest free time is already picked
+
+    expect(heading(page)).to_have_text("You're booked")
+    appointment = Appointment.objects.get(patient__email="ada.newcomer@example.com")
+    assert appointment.service.name == SERVICE
+    assert appointment.patient.last_name == PATIENT["Last name"]

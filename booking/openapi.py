@@ -132,7 +132,7 @@ DISCOVERY_CALL_REQUEST = _object(
         "best_time": {
             "type": "string",
             "enum": DiscoveryCallRequest.BestTime.values,
-            "description": "Weekdays, clinic time: morning 9-12, afternoon 12-17, evening 17-19.",
+            "description": "Weekdays, on the caller's clock (timezone): morning 9-12, afternoon 12-17, evening 17-19.",
         },
         "concern": {
             "type": "string",
@@ -154,6 +154,12 @@ DISCOVERY_CALL_REQUEST = _object(
             "type": "boolean",
             "const": True,
             "description": "The person agrees that the clinic may call and email them about this request.",
+        },
+        "timezone": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "The caller's IANA time zone, e.g. America/Edmonton: best_time is on their clock. "
+            "Optional when the number tells it; else a 400 asks for it.",
         },
     },
     required=["name", "phone", "email", "best_time", "consent_to_contact"],

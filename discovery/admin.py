@@ -24,7 +24,13 @@ from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin, ReadOnlyInline
 from clinic.clock import staff_date_time
 from discovery.forms import CallAttemptForm, ConvertToPatientForm
 from discovery.models import CallAttempt, DiscoveryCallRequest
-from discovery.selectors import call_back_zone, is_overdue, waiting_since, with_waiting_since
+from discovery.selectors import (
+    call_back_zone,
+    caller_window_for_staff,
+    is_overdue,
+    waiting_since,
+    with_waiting_since,
+)
 from discovery.services import DiscoveryCallError, close_request, convert_to_patient, log_call_attempt
 
 Status = DiscoveryCallRequest.Status
@@ -72,7 +78,7 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
     inlines = [CallAttemptInline]
     change_form_template = "admin/discovery/discoverycallrequest/change_form.html"
     fieldsets = [
-        ("Contact", {"fields": ["reference", "status", "name", "phone", "email", "best_time"]}),
+        ("Contact", {"fields": ["reference", "status", "name", "phone", "email", "best_time", "when_to_call"]}),
         ("What they told us", {"fields": ["conditions", "concern", "heard_about", "heard_about_other"]}),
         ("Outcome", {"fields": ["patient", "appointment"]}),
         (
@@ -107,6 +113,7 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
         "clinic_notified_local",
         "repeat_of",
         "asked_again",
+        "when_to_call",
     ]
 
     class Media:
@@ -121,6 +128,12 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
                 unanswered_count=Count("attempts", filter=~Q(attempts__outcome=CallAttempt.Outcome.REACHED)),
             )
         )
+
+    @admin.display(description="when to call")
+    def when_to_call(self, call_request) -> str:
+        """The caller's window on their clock and on the clinic's: "12:00 PM–5:00 PM Calgary
+        time (2:00 PM–7:00 PM New York time)"."""
+        return caller_window_for_staff(call_request)
 
     def get_object(self, request, object_id, from_field=None):
         call_request = super().get_object(request, object_id, from_field)

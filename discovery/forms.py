@@ -9,10 +9,14 @@ from booking.forms import PHONE_INVALID, PatientDetailsForm
 from clinic.email_addresses import EmailAddressField
 from clinic.single_line import SingleLineField
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
-from discovery.selectors import condition_choices
+from discovery.selectors import CALLER_ZONES, condition_choices, known_zone, zone_of_number
 from discovery.services import CallBackDetails
 
 CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
+ZONE_NEEDED = (
+    "Which time zone are you in? Your number does not tell us, and we call in your morning, afternoon or evening."
+)
+ZONE_UNKNOWN = "Please choose one of the time zones listed."
 
 
 class CallBackForm(forms.Form):
@@ -64,6 +68,38 @@ class CallBackForm(forms.Form):
         label="I agree that the clinic may call and email me about this request.",
         error_messages={"required": CONSENT_REQUIRED},
     )
+    # The caller's clock, for "afternoon": their choice, else their browser's, else their
+    # number's; asked (this field, shown with its error) only when none of those tells.
+    timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Your time zone",
+        help_text="We call in your morning, afternoon or evening.",
+        widget=forms.Select(choices=[("", "Choose your time zone"), *CALLER_ZONES]),
+    )
+
+    def clean_timezone(self):
+        key = self.cleaned_data["timezone"]
+        if key and known_zone(key) is None:
+            raise forms.ValidationError(ZONE_UNKNOWN)
+        return key
+
+    def clean(self):
+        data = super().clean()
+        phone = data.get("phone")
+        zone = (
+            known_zone(data.get("timezone") or "")
+            or known_zone(self.cleaned_data.get("browser_timezone") or "")
+            or (zone_of_number(phone.as_e164) if phone else None)
+        )
+        if zone is None and phone:
+            self.add_error("timezone", ZONE_NEEDED)
+        data["caller_zone"] = zone
+        return data
+
+    @property
+    def asks_for_the_zone(self) -> bool:
+        return "timezone" in self.errors or bool(self.data.get("timezone"))
 
     def details(self) -> CallBackDetails:
         data = self.cleaned_data
@@ -77,10 +113,14 @@ class CallBackForm(forms.Form):
             heard_about=data["heard_about"],
             heard_about_other=data["heard_about_other"],
             consent_to_contact=data["consent_to_contact"],
+            caller_timezone=data["caller_zone"].key,
         )
 
 
 class CallBackPageForm(CallBackForm):
+    # Filled by discovery/static/discovery/caller_zone.js from the browser's own clock.
+    browser_timezone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
     # The honeypot: hidden from people (and from screen readers), filled by form-filling bots.
     website = forms.CharField(required=False, label="Leave this empty")
 

@@ -63,6 +63,13 @@ class DiscoveryCallRequest(models.Model):
     phone = PhoneNumberField(help_text="Stored in E.164, e.g. +16145550142.")
     email = models.EmailField(max_length=254)
     best_time = models.CharField("best time to call", max_length=10, choices=BestTime.choices)
+    caller_timezone = models.CharField(
+        "caller's time zone",
+        max_length=64,
+        blank=True,
+        help_text="The clock the best time is on: the caller's browser, their choice, or their number's. "
+        "Empty (older requests): the clinic's call-back zone.",
+    )
     conditions = models.ManyToManyField(
         "clinic.Condition", blank=True, related_name="discovery_call_requests", verbose_name="what it is about"
     )

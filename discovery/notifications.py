@@ -14,11 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.clock import zone_in_words
 from clinic.emails import render_email
 from clinic.outbox import send_once
 from discovery.models import DiscoveryCallRequest
-from discovery.selectors import CALL_WINDOW_WORDS, call_back_zone, clinic_phones, expected_call_day
+from discovery.selectors import CALL_WINDOW_WORDS, caller_zone, clinic_phones, expected_call_day, zone_words
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +66,15 @@ def send_clinic_notice(request_id: int) -> bool:
 
 
 def _acknowledgement_message(call_request: DiscoveryCallRequest) -> EmailMultiAlternatives:
-    zone = call_back_zone()
+    zone = caller_zone(call_request)
     context = {
         "call_request": call_request,
         "clinic_name": settings.CLINIC_NAME,
         "call_day": expected_call_day(
             best_time=call_request.best_time, requested_at=call_request.created_at, zone=zone
         ),
-        # The window is in the clinic's call-back zone, which may not be the reader's.
-        "call_window": f"{CALL_WINDOW_WORDS[call_request.best_time]} ({zone_in_words(zone)})",
+        # The window is on the caller's clock, named in words.
+        "call_window": f"{CALL_WINDOW_WORDS[call_request.best_time]} ({zone_words(zone)})",
         "clinic_phones": clinic_phones(),
         "emergency_number": settings.EMERGENCY_NUMBER,
     }

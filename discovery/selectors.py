@@ -1,21 +1,27 @@
 """Read paths for discovery calls, and when we promise to call back.
 
-Call-back times are weekday windows on the clinic's clock: the zone of the location
-that takes calls "by phone" (or, without one, the first clinic's). No public holidays
-are known to us; a call promised on one is made on the next working day.
+Call-back times are weekday windows on the caller's clock: "afternoon" is their afternoon,
+whether they are in Calgary or Columbus. Their zone comes from their browser when it says,
+else from their number, else they choose it (discovery.forms); older requests without one,
+and anything without a caller, are on the clinic's clock: the zone of the location that takes
+calls "by phone" (or, without one, the first clinic's). No public holidays are known to us;
+a call promised on one is made on the next working day.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, available_timezones
 
+import phonenumbers
 from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.http import urlencode
+from phonenumbers.timezone import time_zones_for_number
 
 from booking.selectors import bookable_services, locations_offering
+from clinic.clock import staff_time_range, zone_in_words
 from clinic.models import Condition, Location, Service
 from clinic.selectors import clinic_premises
 from discovery.models import DiscoveryCallRequest
@@ -73,6 +79,71 @@ def clinic_phones() -> list[Location]:
             seen.add(number)
             phones.append(location)
     return phones
+
+
+# The zones offered when neither the browser nor the number tells us the caller's (an 800
+# number, a US number spanning zones): labelled as people know them.
+CALLER_ZONES = [
+    ("America/St_Johns", "Newfoundland (St. John's)"),
+    ("America/Halifax", "Atlantic (Halifax)"),
+    ("America/New_York", "Eastern (New York, Toronto, Columbus)"),
+    ("America/Chicago", "Central (Chicago, Winnipeg)"),
+    ("America/Regina", "Saskatchewan (Regina)"),
+    ("America/Edmonton", "Mountain (Calgary, Edmonton, Denver)"),
+    ("America/Phoenix", "Arizona (Phoenix)"),
+    ("America/Los_Angeles", "Pacific (Vancouver, Los Angeles)"),
+    ("America/Anchorage", "Alaska"),
+    ("Pacific/Honolulu", "Hawaii"),
+    ("Europe/London", "UK and Ireland"),
+    ("Europe/Paris", "Central Europe (Paris, Berlin)"),
+]
+
+
+def known_zone(key: str) -> ZoneInfo | None:
+    """The zone of an IANA name a browser or a caller gave; None for anything else."""
+    if not key or len(key) > 64 or key not in available_timezones():
+        return None
+    return ZoneInfo(key)
+
+
+def zone_of_number(e164: str) -> ZoneInfo | None:
+    """The caller's zone from their number (phonenumbers' data, e.g. (403) → Calgary's), when
+    it names one clock: several names that keep the same time all year count as one."""
+    try:
+        zones = [known_zone(key) for key in time_zones_for_number(phonenumbers.parse(e164))]
+    except phonenumbers.NumberParseException:
+        return None
+    zones = [zone for zone in zones if zone is not None]
+    if not zones:
+        return None
+    year = timezone.now().year
+    probes = [datetime(year, month, 15, 12, tzinfo=UTC) for month in (1, 7)]
+    offsets = {tuple(probe.astimezone(zone).utcoffset() for probe in probes) for zone in zones}
+    return zones[0] if len(offsets) == 1 else None
+
+
+def caller_zone(call_request: DiscoveryCallRequest) -> ZoneInfo:
+    return known_zone(call_request.caller_timezone) or call_back_zone()
+
+
+def zone_words(zone: ZoneInfo) -> str:
+    """A caller's clock in words: a clinic's town when one of them keeps that clock ("Calgary
+    time" for America/Edmonton), else the zone's city."""
+    for location in Location.objects.active().filter(timezone=zone.key).exclude(town="").only("town", "timezone"):
+        return location.clock_words
+    return zone_in_words(zone)
+
+
+def caller_window_for_staff(call_request: DiscoveryCallRequest, *, now: datetime | None = None) -> str:
+    """The caller's best time on their clock, and on the clinic's when that differs."""
+    zone, clinic = caller_zone(call_request), call_back_zone()
+    day = timezone.localtime(now or timezone.now(), zone).date()
+    start, end = (datetime.combine(day, moment, tzinfo=zone) for moment in CALL_WINDOWS[call_request.best_time])
+    theirs = f"{staff_time_range(start, end)} {zone_words(zone)}"
+    if start.utcoffset() == start.astimezone(clinic).utcoffset():
+        return theirs
+    ours = staff_time_range(start.astimezone(clinic), end.astimezone(clinic))
+    return f"{theirs} ({ours} {zone_words(clinic)})"
 
 
 def call_back_zone() -> ZoneInfo:

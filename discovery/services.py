@@ -56,6 +56,7 @@ class CallBackDetails:
     heard_about: str = ""
     heard_about_other: str = ""
     consent_to_contact: bool = False
+    caller_timezone: str = ""  # IANA; empty: the clinic's call-back zone
 
 
 def submit_call_request(*, details: CallBackDetails, now: datetime | None = None) -> tuple[DiscoveryCallRequest, bool]:
@@ -97,6 +98,7 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
         phone=details.phone,
         email=details.email.strip(),
         best_time=details.best_time,
+        caller_timezone=details.caller_timezone,
         concern=details.concern.strip(),
         heard_about=details.heard_about,
         heard_about_other=details.heard_about_other.strip()

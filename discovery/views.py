@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from clinic.clock import zone_in_words
 from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackPageForm
@@ -33,6 +32,7 @@ def request_call(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if over_the_limit(request):
             return _form_page(request, form, rate_limited=True)
+        zone = form.cleaned_data["caller_zone"]
         if form.is_spam:
             # A bot gets the page a person gets, so it learns nothing; nothing is stored or sent.
             reference, best_time, requested_at = new_reference(), form.cleaned_data["best_time"], None
@@ -41,10 +41,10 @@ def request_call(request: HttpRequest) -> HttpResponse:
             call_request, _created = submit_call_request(details=form.details())
             reference, best_time, requested_at = call_request.reference, call_request.best_time, call_request.created_at
         call_day = selectors.expected_call_day(
-            best_time=best_time, requested_at=requested_at or timezone.now(), zone=selectors.call_back_zone()
+            best_time=best_time, requested_at=requested_at or timezone.now(), zone=zone
         )
         token = signing.dumps(
-            {"reference": reference, "best_time": best_time, "day": call_day.isoformat()},
+            {"reference": reference, "best_time": best_time, "day": call_day.isoformat(), "zone": zone.key},
             salt=THANKS_SALT,
             compress=True,
         )
@@ -72,8 +72,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         # An old or mangled link: the form page explains everything again.
         return redirect(reverse("discovery:request"))
-    # The clinics are in more than one zone: the promise names the clock it is on.
-    zone = selectors.call_back_zone()
+    # The promise is on the caller's clock, and names it (older links: the clinic's).
+    zone = selectors.known_zone(note.get("zone", "")) or selectors.call_back_zone()
     return render(
         request,
         "discovery/thanks.html",
@@ -81,7 +81,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
             "reference": note["reference"],
             "call_day": call_day,
             "call_window": selectors.CALL_WINDOW_WORDS[best_time],
-            "call_zone_name": zone_in_words(zone),
+            "call_zone_name": selectors.zone_words(zone),
             "is_today": call_day == timezone.localdate(timezone.now(), zone),
         },
     )

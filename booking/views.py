@@ -135,13 +135,24 @@ def _first_day(raw: str | None, location) -> date:
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest) -> HttpResponse:
     """Step 5: who you are, the safety questions and consent; then book."""
+    named = _choice(request, "practitioner")
     choice = selectors.wizard_choice(
         service=_choice(request, "service"),
         location=_choice(request, "location"),
-        practitioner=_choice(request, "practitioner"),
+        practitioner=named,
+        returning=_choice(request, "returning"),
     )
     start_at = selectors.parse_start(_choice(request, "start"))
-    if choice.service is None or choice.location is None or not choice.practitioner_chosen or start_at is None:
+    # A practitioner named in the link who no longer gives it there: choose again, never
+    # "anyone" behind the patient's back.
+    swapped = named not in ("", selectors.ANYONE) and (choice.practitioner is None or choice.practitioner.slug != named)
+    if (
+        swapped
+        or choice.service is None
+        or choice.location is None
+        or not choice.practitioner_chosen
+        or start_at is None
+    ):
         messages.info(request, "Please choose a treatment and a time first.")
         return redirect(_wizard_url(service=choice.service_slug, location=choice.location_slug))
 

@@ -270,6 +270,7 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
             "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}, model_admin=self),
             "attempts": call_request.attempts.select_related("by"),
             "call_back_zone": call_back_zone(),
+            "when_to_call": caller_window_for_staff(call_request),
             "change_url": reverse("admin:discovery_discoverycallrequest_change", args=[call_request.pk]),
         }
         return TemplateResponse(request, f"admin/discovery/discoverycallrequest/{template}", context)

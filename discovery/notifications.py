@@ -17,7 +17,14 @@ from django.utils import timezone
 from clinic.emails import render_email
 from clinic.outbox import send_once
 from discovery.models import DiscoveryCallRequest
-from discovery.selectors import CALL_WINDOW_WORDS, caller_zone, clinic_phones, expected_call_day, zone_words
+from discovery.selectors import (
+    CALL_WINDOW_WORDS,
+    caller_window_for_staff,
+    caller_zone,
+    clinic_phones,
+    expected_call_day,
+    zone_words,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,5 +92,6 @@ def _clinic_notice_message(call_request: DiscoveryCallRequest) -> EmailMultiAlte
     context = {
         "call_request": call_request,
         "admin_url": settings.SITE_URL + reverse("admin:discovery_discoverycallrequest_change", args=[call_request.pk]),
+        "when_to_call": caller_window_for_staff(call_request),
     }
     return render_email("discovery_clinic_notice", context, to=[settings.CLINIC_EMAIL], html=False)

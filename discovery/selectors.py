@@ -8,6 +8,7 @@ calls "by phone" (or, without one, the first clinic's). No public holidays are k
 a call promised on one is made on the next working day.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
@@ -99,9 +100,15 @@ CALLER_ZONES = [
 ]
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # Read once (it walks tzdata's files); "localtime", "Factory" and the like name no place.
+    return frozenset(key for key in available_timezones() if "/" in key or key == "UTC")
+
+
 def known_zone(key: str) -> ZoneInfo | None:
     """The zone of an IANA name a browser or a caller gave; None for anything else."""
-    if not key or len(key) > 64 or key not in available_timezones():
+    if not key or len(key) > 64 or key not in _zone_names():
         return None
     return ZoneInfo(key)
 
@@ -119,7 +126,11 @@ def zone_of_number(e164: str) -> ZoneInfo | None:
     year = timezone.now().year
     probes = [datetime(year, month, 15, 12, tzinfo=UTC) for month in (1, 7)]
     offsets = {tuple(probe.astimezone(zone).utcoffset() for probe in probes) for zone in zones}
-    return zones[0] if len(offsets) == 1 else None
+    if len(offsets) != 1:
+        return None
+    # The name people know: one we list (London, not Guernsey), else the first.
+    listed = {key for key, _label in CALLER_ZONES}
+    return next((zone for zone in zones if zone.key in listed), zones[0])
 
 
 def caller_zone(call_request: DiscoveryCallRequest) -> ZoneInfo:

@@ -218,6 +218,9 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
             if outcome is None:
                 return render(request, "booking/urgent_care.html", {"location": choice.location})
             context.update(outcome)
+            if "first_visit" in outcome:
+                # The first visit is booked through the wizard's details step, not this offer.
+                context.update(form_action=reverse("booking:details"), offer=None)
         else:
             return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
     return render(request, "booking/step_details.html", context)

@@ -219,6 +219,13 @@ class TestDetails:
         appointment = Appointment.objects.get(patient__email="ada@example.com")
         assert appointment.service == dry_needling and appointment.start == datetime.fromisoformat(first_time)
 
+    def test_a_practitioner_named_in_the_link_who_no_longer_gives_it_is_not_swapped_for_anyone(
+        self, client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        response = details_post(client, dry_needling, westerville, ten_am, practitioner="sofia-marchetti")
+        assert response.status_code == 302 and response["Location"].startswith("/book/?")
+        assert not Appointment.objects.exists()
+
     def test_a_follow_up_asks_have_you_been_here_before_ahead_of_the_times(
         self, client, catalogue, open_all_week, acupuncture, dry_needling, westerville
     ):
@@ -233,6 +240,10 @@ class TestDetails:
         yes = client.get(reverse("booking:start"), {**choice(acupuncture, westerville), "returning": "yes"})
         page = yes.content.decode()
         assert "When?" in page and "returning=yes" in page  # kept by the week links and the times
+        details = client.get(
+            reverse("booking:details"), {**choice(acupuncture, westerville), "returning": "yes", "start": "x"}
+        )
+        assert details.status_code == 302  # no time: back to the wizard
 
     def test_details_without_a_time_go_back_to_the_wizard(self, client, catalogue, dry_needling, westerville):
         response = client.get(reverse("booking:details"), choice(dry_needling, westerville))

@@ -90,3 +90,20 @@ def test_reception_sees_the_callers_window_on_both_clocks(client, clinics, by_ph
     client.force_login(receptionist)
     record = client.get(reverse("admin:discovery_discoverycallrequest_change", args=[call_request.pk])).content
     assert "12:00 PM–5:00 PM Calgary time (2:00 PM–7:00 PM Westerville time)" in record.decode()
+
+
+def test_a_uk_number_is_on_london_time_and_names_that_are_no_place_are_refused():
+    from discovery.selectors import known_zone, zone_of_number
+
+    assert zone_of_number("+447911123456").key == "Europe/London"  # not Guernsey, which keeps the same clock
+    assert zone_of_number("+18005550199") is None  # toll-free: every North American zone
+    assert known_zone("localtime") is None and known_zone("Factory") is None
+    assert known_zone("UTC").key == "UTC"
+
+
+@time_machine.travel(CALGARY_MORNING, tick=False)
+def test_the_clinic_notice_gives_the_window_on_both_clocks(client, clinics, by_phone):
+    ask(client, phone="(403) 555-0199", best_time="afternoon")
+    worker_round()
+    notice = next(message for message in mail.outbox if message.subject.startswith("New call-back request"))
+    assert "afternoon (12 – 5 pm), 12:00 PM–5:00 PM Calgary time (2:00 PM–7:00 PM Westerville time)" in notice.body

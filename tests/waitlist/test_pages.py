@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services import cancel_appointment
+from tests.factories import AppointmentFactory
 from tests.helpers import book
 from tests.waitlist.helpers import join, make_offers
 from waitlist.models import WaitlistEntry, WaitlistOffer
@@ -244,3 +245,32 @@ def test_an_offer_after_leaving_is_closed(client, offer):
 
     assert response.status_code == 410
     assert "This offer is closed" in response.text
+
+
+def test_a_newcomer_offered_a_follow_up_is_sent_on_to_book_the_first_visit(
+    client, catalogue, open_all_week, booking_day, ten_am, acupuncturist
+):
+    dry_needling, acupuncture, westerville = (
+        catalogue["services"][0],
+        catalogue["services"][1],
+        catalogue["locations"][0],
+    )
+    acupuncture.who_can_book = "returning"
+    acupuncture.save()
+    dry_needling.who_can_book = "new"
+    dry_needling.save()
+    returning_visit = AppointmentFactory(
+        service=acupuncture, location=westerville, practitioner=acupuncturist, start=ten_am,
+        end=ten_am + timedelta(minutes=60), blocked_until=ten_am + timedelta(minutes=75),
+    )  # fmt: skip
+    join(acupuncture, westerville, booking_day, n=1)
+    cancel_appointment(appointment=returning_visit, actor=None)
+    offered = make_offers()[0]
+
+    page = client.post(reverse("waitlist:offer", args=[offered.token]), _booking_answers()).content.decode()
+
+    assert "Please book an initial assessment first" in page
+    # The first visit's form goes to the wizard's details step, which books it; the offer would refuse it again.
+    assert f'action="{reverse("booking:details")}"' in page
+    assert f'<input type="hidden" name="service" value="{dry_needling.slug}">' in page
+    assert 'value="Waiting1"' in page

@@ -9,7 +9,13 @@ from booking.forms import PHONE_INVALID, PatientDetailsForm
 from clinic.email_addresses import EmailAddressField
 from clinic.single_line import SingleLineField
 from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
-from discovery.selectors import CALLER_ZONES, condition_choices, known_zone, zone_of_number
+from discovery.selectors import (
+    CALLER_ZONES,
+    condition_choices,
+    known_zone,
+    window_meets_clinic_hours,
+    zone_of_number,
+)
 from discovery.services import CallBackDetails
 
 CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
@@ -17,6 +23,9 @@ ZONE_NEEDED = (
     "Which time zone are you in? Your number does not tell us, and we call in your morning, afternoon or evening."
 )
 ZONE_UNKNOWN = "Please choose one of the time zones listed."
+NOBODY_CALLS_THEN = (
+    "That time of day is night-time for us, when nobody can call. Please choose another time of day, or call us."
+)
 
 
 class CallBackForm(forms.Form):
@@ -94,6 +103,8 @@ class CallBackForm(forms.Form):
         )
         if zone is None and phone:
             self.add_error("timezone", ZONE_NEEDED)
+        elif zone is not None and data.get("best_time") and not window_meets_clinic_hours(data["best_time"], zone):
+            self.add_error("best_time", NOBODY_CALLS_THEN)
         data["caller_zone"] = zone
         return data
 

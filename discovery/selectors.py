@@ -145,6 +145,24 @@ def zone_words(zone: ZoneInfo) -> str:
     return zone_in_words(zone)
 
 
+# When the clinic can make calls at all, on its own clock: a caller's window must meet it.
+CLINIC_CALL_HOURS = (time(8), time(20))
+
+
+def window_meets_clinic_hours(best_time: str, zone: ZoneInfo, *, now: datetime | None = None) -> bool:
+    """Whether the caller's window (on their clock) overlaps the clinic's calling hours: a
+    Paris "morning" is 3-6 AM in New York, when nobody calls. With no clinic yet, nothing to meet."""
+    clinic = clinic_call_zone()
+    if clinic is None:
+        return True
+    day = timezone.localtime(now or timezone.now(), zone).date()
+    start, end = (datetime.combine(day, moment, tzinfo=zone) for moment in CALL_WINDOWS[best_time])
+    opens, closes = (
+        datetime.combine(start.astimezone(clinic).date(), moment, tzinfo=clinic) for moment in CLINIC_CALL_HOURS
+    )
+    return start < closes and end > opens
+
+
 def caller_window_for_staff(call_request: DiscoveryCallRequest, *, now: datetime | None = None) -> str:
     """The caller's best time on their clock, and on the clinic's when that differs."""
     zone, clinic = caller_zone(call_request), call_back_zone()
@@ -157,9 +175,14 @@ def caller_window_for_staff(call_request: DiscoveryCallRequest, *, now: datetime
     return f"{theirs} ({ours} {zone_words(clinic)})"
 
 
-def call_back_zone() -> ZoneInfo:
+def clinic_call_zone() -> ZoneInfo | None:
+    """The clock the clinic calls on: its "by phone" location's, else its first clinic's."""
     location = Location.objects.active().order_by("-is_by_phone", "display_order", "name").only("timezone").first()
-    return location.zone if location else ZoneInfo(settings.TIME_ZONE)
+    return location.zone if location else None
+
+
+def call_back_zone() -> ZoneInfo:
+    return clinic_call_zone() or ZoneInfo(settings.TIME_ZONE)
 
 
 def _next_weekday(day: date) -> date:

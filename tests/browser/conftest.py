@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = {"width": 390, "height": 844}
+BROWSER_ZONE = "America/New_York"
 DESKTOP = {"width": 1280, "height": 900}
 # Fail in seconds rather than Playwright's 30 s defaults: every page here is local and small.
 TIMEOUT_MS = 10_000
@@ -141,8 +142,13 @@ def viewport() -> dict:
 
 @pytest.fixture
 def page(browser, live_server, viewport):
+    # A phone near the demo's Westerville clinic: the call-back page reads the browser's zone.
     context = browser.new_context(
-        base_url=live_server.url, viewport=viewport, reduced_motion="reduce", service_workers="block"
+        base_url=live_server.url,
+        viewport=viewport,
+        reduced_motion="reduce",
+        service_workers="block",
+        timezone_id=BROWSER_ZONE,
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

@@ -207,7 +207,8 @@ def test_the_document_describes_the_request_and_the_form_limits(client):
 
 
 def test_queries_are_bounded(client, catalogue, django_assert_max_num_queries):
-    with django_assert_max_num_queries(11):
+    # One of them reads the clinic's calling clock, which the caller's window must meet.
+    with django_assert_max_num_queries(12):
         assert post(client, payload(conditions=["sciatica"])).status_code == 201
-    with django_assert_max_num_queries(6):  # a repeat of the first: kept with it
+    with django_assert_max_num_queries(7):  # a repeat of the first: kept with it
         assert post(client, payload()).status_code == 201

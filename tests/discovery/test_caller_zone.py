@@ -71,7 +71,7 @@ def test_the_api_asks_for_the_zone_only_when_the_number_does_not_tell(clinics):
     api = Client()
     body = {
         "name": "Grace Hopper", "phone": "+18005550199", "email": "grace@example.com",
-        "best_time": "evening", "consent_to_contact": True,
+        "best_time": "morning", "consent_to_contact": True,
     }  # fmt: skip
     refused = api.post("/api/v1/discovery-calls", body, content_type="application/json")
     assert refused.status_code == 400 and "timezone" in refused.json()["errors"]
@@ -107,3 +107,12 @@ def test_the_clinic_notice_gives_the_window_on_both_clocks(client, clinics, by_p
     worker_round()
     notice = next(message for message in mail.outbox if message.subject.startswith("New call-back request"))
     assert "afternoon (12 – 5 pm), 12:00 PM–5:00 PM Calgary time (2:00 PM–7:00 PM Westerville time)" in notice.body
+
+
+@time_machine.travel(CALGARY_MORNING, tick=False)
+def test_a_window_that_is_night_at_the_clinic_is_refused_with_the_answers_kept(client, clinics, by_phone):
+    refused = client.post(URL, form_data(phone="+33 6 12 34 56 78", best_time="morning")).content.decode()
+    assert "night-time for us" in refused and not DiscoveryCallRequest.objects.exists()
+    assert 'value="Grace Hopper"' in refused
+    page = ask(client, phone="+33 6 12 34 56 78", best_time="evening")  # 5-7 pm Paris: 11 am-1 pm Westerville
+    assert "(Paris time)" in page

@@ -1,0 +1,41 @@
+"""A free discovery call asked for from the home page on a phone in Vancouver: no medical
+question beyond "what is going on", and the promise on the caller's own clock, which the
+browser told the page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from discovery.models import DiscoveryCallRequest
+from tests.browser.conftest import PHONE, TIMEOUT_MS, assert_accessible
+
+MEDICAL_QUESTIONS = ("Date of birth", "pregnant", "blood thinners", "fear of needles", "treatment consent")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 900}], ids=["phone", "desktop"])
+def test_a_call_back_from_the_home_page_asks_nothing_medical_and_promises_the_callers_time(
+    browser, live_server, demo_clinic, viewport
+):
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, timezone_id="America/Vancouver")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("main").get_by_role("link", name="Ask us to call you back for a free 15-minute chat").click()
+        form = page.locator("#call-back-form")
+        expect(form).to_be_visible()
+        for question in MEDICAL_QUESTIONS:
+            expect(form.get_by_text(question, exact=False)).to_have_count(0)
+        assert_accessible(page)
+        form.get_by_label("Your name").fill("Grace Hopper")
+        form.get_by_label("Phone number").fill("(614) 555-0188")  # a Columbus number, on a phone in Vancouver
+        form.locator("#id_email").fill("grace.vancouver@example.com")
+        form.get_by_label("Weekday afternoon", exact=False).check()
+        form.get_by_label("I agree that the clinic may call and email me about this request.").check()
+        form.get_by_role("button", name="Ask for a call back").click()
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you: we will call you")
+        expect(page.get_by_role("main")).to_contain_text("between 12 and 5 pm (Vancouver time)")
+        assert_accessible(page)
+        assert DiscoveryCallRequest.objects.get().caller_timezone == "America/Vancouver"
+    finally:
+        context.close()

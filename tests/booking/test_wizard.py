@@ -213,6 +213,7 @@ class TestDetails:
         # The same form, now for the first visit, at one of its nearest free times: nothing retyped.
         assert f'<input type="hidden" name="service" value="{dry_needling.slug}">' in page
         assert 'value="Lovelace"' in page and 'value="ada@example.com"' in page
+        assert f"<strong>{acupuncture.name}</strong>" not in page  # the summary names what the form books now
         first_time = re.search(r'name="start" id="alt-1" value="([^"]+)" checked', page).group(1)
         booked = details_post(client, dry_needling, westerville, datetime.fromisoformat(first_time))
         assert booked.status_code == 302

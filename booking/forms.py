@@ -5,6 +5,7 @@ live in booking.services and come back as BookingError.
 """
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
@@ -15,7 +16,8 @@ from booking.models import TreatmentSeries
 from booking.services import STATUS_CHANGES
 from clinic.email_addresses import EmailAddressField
 from clinic.single_line import SingleLineField
-from patients.services import RED_FLAGS, PatientDetails, ScreeningAnswers
+from clinic.zones import CALLER_ZONES, caller_zone_from, known_zone
+from patients.services import ONE_OF_THE_RED_FLAGS, RED_FLAGS, PatientDetails, ScreeningAnswers
 
 NAME_MAX = 80
 TEXT_MAX = 2000
@@ -62,8 +64,108 @@ class PatientDetailsForm(forms.Form):
             last_name=data["last_name"],
             email=data["email"],
             phone=data["phone"].as_e164,
-            date_of_birth=data["date_of_birth"],
+            date_of_birth=data.get("date_of_birth"),
         )
+
+
+def concern_field() -> forms.CharField:
+    """A caller's few words on what is going on (a call booked, or a call back asked for)."""
+    return forms.CharField(
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="What is going on? (optional)",
+        help_text="A few words are enough: where it hurts, since when, what you have tried.",
+    )
+
+
+def browser_timezone_field() -> forms.CharField:
+    """Filled by clinic/static/clinic/caller_zone.js from the browser's own clock."""
+    return forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+class CallerClockForm(forms.Form):
+    """A caller's clock, for the times we tell them: the zone they chose (or the link carried),
+    else their browser's, else their number's; asked (the `timezone` field, shown with its
+    error) only when none of those tells."""
+
+    ZONE_NEEDED = "Which time zone are you in? Your number does not tell us, and we go by your clock."
+
+    timezone = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Your time zone",
+        help_text="We go by your clock.",
+        widget=forms.Select(choices=[("", "Choose your time zone"), *CALLER_ZONES]),
+    )
+    # Page forms add `browser_timezone` (browser_timezone_field); the API has none.
+
+    def clean_timezone(self):
+        key = self.cleaned_data["timezone"]
+        if key and known_zone(key) is None:
+            raise forms.ValidationError("Please choose one of the time zones listed.")
+        return key
+
+    def caller_zone_for(self, phone) -> ZoneInfo | None:
+        zone = caller_zone_from(
+            chosen=self.cleaned_data.get("timezone") or "",
+            browser=self.cleaned_data.get("browser_timezone") or "",
+            phone_e164=phone.as_e164 if phone else None,
+        )
+        if zone is None and phone:
+            self.add_error("timezone", self.ZONE_NEEDED)
+        return zone
+
+    @property
+    def asks_for_the_zone(self) -> bool:
+        return "timezone" in self.errors or bool(self.data.get("timezone"))
+
+
+class CallerDetailsForm(CallerClockForm):
+    """A free discovery call, booked online: who to call and what it is about, one short
+    urgent-care check and consent to be contacted. No date of birth, no needling questions,
+    no treatment consent: those come when the caller books a treatment."""
+
+    first_name = PatientDetailsForm.base_fields["first_name"]
+    last_name = PatientDetailsForm.base_fields["last_name"]
+    email = EmailAddressField(
+        max_length=254, label="Email", help_text="We email you the time, and a link to change it."
+    )
+    phone = PhoneNumberField(
+        label="Phone number",
+        help_text="The number we call you on. Include the country code if outside the US.",
+        error_messages={"invalid": PHONE_INVALID},
+    )
+    concern = concern_field()
+    urgent_now = forms.ChoiceField(
+        choices=[("no", "No, none of these"), ("yes", "Yes, one of these is happening now")],
+        widget=forms.RadioSelect,
+        label="Is any of these happening now?",
+        error_messages={"required": "Please answer: is any of these happening now?"},
+    )
+    consent_to_contact = forms.BooleanField(
+        required=False,  # refused by book_appointment, after the urgent-care answer
+        label="I agree that the clinic may call me at this time and email me about it.",
+    )
+    browser_timezone = browser_timezone_field()
+
+    def clean(self):
+        data = super().clean()
+        data["caller_zone"] = self.caller_zone_for(data.get("phone"))
+        return data
+
+    @property
+    def asks_for_the_zone(self) -> bool:
+        # The wizard's link carries the zone its times page showed (a hidden field): the
+        # choice is offered only when it is missing.
+        return "timezone" in self.errors
+
+    # No date of birth: a caller's record is found by email and phone.
+    patient_details = PatientDetailsForm.patient_details
+
+    def screening_answers(self) -> ScreeningAnswers:
+        urgent = self.cleaned_data["urgent_now"] == "yes"
+        return ScreeningAnswers(red_flags=frozenset({ONE_OF_THE_RED_FLAGS} if urgent else ()))
 
 
 class ScreeningForm(forms.Form):

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from clinic.clock import staff_date_time, staff_time
 from clinic.models import Location, Practitioner, Service
+from clinic.zones import known_zone, zone_words
 
 
 class TsTzRange(Func):
@@ -163,8 +164,24 @@ class Appointment(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
     reference = models.CharField(max_length=8, unique=True, default=new_reference, editable=False)
     manage_token = models.CharField(max_length=64, unique=True, default=new_manage_token, editable=False)
-    consent = models.ForeignKey("patients.ConsentText", on_delete=models.PROTECT, related_name="appointments")
-    consented_at = models.DateTimeField()
+    # The treatment consent agreed to; None only for a free discovery call, which asks for
+    # consent to be contacted instead (the database refuses a treatment without it).
+    consent = models.ForeignKey(
+        "patients.ConsentText", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    consented_at = models.DateTimeField(
+        help_text="When the treatment consent was given; for a discovery call, the consent to be contacted."
+    )
+    # A discovery call's own few words from the caller (health data: staff pages only, never
+    # in emails, calendar files or feeds); treatments keep their answers in a Screening.
+    concern = models.TextField("what is going on", max_length=2000, blank=True)
+    caller_timezone = models.CharField(
+        "caller's time zone",
+        max_length=64,
+        blank=True,
+        help_text="For a call by phone: the clock the caller was told its time on (their browser's, their "
+        "number's or their choice). Empty: the location's.",
+    )
     cancellation_reason = models.CharField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
@@ -286,6 +303,21 @@ class Appointment(models.Model):
         # Lists that show it select_related location and practitioner.
         local = self.local_start
         return f"{self.reference} {local:%a %d %b %Y} {staff_time(local, zone_name=True)}, {self.practitioner}"
+
+    @property
+    def patient_zone(self) -> ZoneInfo:
+        """The clock the patient is told this appointment's time on: for a call, the caller's
+        own when they gave one; else the location's."""
+        return known_zone(self.caller_timezone) or self.location.zone
+
+    @property
+    def patient_local_start(self) -> datetime:
+        return timezone.localtime(self.start, self.patient_zone)
+
+    @property
+    def patient_clock_words(self) -> str:
+        """That clock as the patient says it: "Calgary time"."""
+        return zone_words(self.patient_zone) if known_zone(self.caller_timezone) else self.location.clock_words
 
     @property
     def local_start(self):

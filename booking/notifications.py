@@ -339,8 +339,8 @@ def send_aftercare(appointment_id: int) -> bool:
 def _message(appointment: Appointment, template: str, context: dict) -> EmailMultiAlternatives:
     context = {"appointment": appointment, "clinic_name": settings.CLINIC_NAME, **context}
     # Templates show every time in the current time zone (UTC in the worker): the patient
-    # reads the clock of the place they are going to.
-    with timezone.override(appointment.location.zone):
+    # reads the clock of the place they are going to (a caller, their own: patient_zone).
+    with timezone.override(appointment.patient_zone):
         return render_email(template, context, to=[appointment.patient.email])
 
 
@@ -357,7 +357,7 @@ def _confirmation_message(appointment: Appointment) -> EmailMultiAlternatives:
         "confirmation",
         {
             "manage_url": manage_url(appointment),
-            "local_start": appointment.local_start,
+            "local_start": appointment.patient_local_start,
             "address_lines": _address_lines(appointment),
         },
     )
@@ -370,8 +370,8 @@ def _moved_message(appointment: Appointment, *, told_start: datetime, told_pract
         "moved",
         {
             "manage_url": manage_url(appointment),
-            "local_start": appointment.local_start,
-            "told_start": timezone.localtime(told_start, appointment.location.zone),
+            "local_start": appointment.patient_local_start,
+            "told_start": timezone.localtime(told_start, appointment.patient_zone),
             "told_practitioner": told_practitioner,
             "address_lines": _address_lines(appointment),
             "moved_by_clinic": appointment.changed_by == Appointment.ChangedBy.CLINIC,
@@ -408,7 +408,7 @@ def _cancelled_message(appointment: Appointment) -> EmailMultiAlternatives:
         appointment,
         "cancelled",
         {
-            "local_start": timezone.localtime(known_start, appointment.location.zone),
+            "local_start": timezone.localtime(known_start, appointment.patient_zone),
             "practitioner": appointment.told_practitioner or appointment.practitioner,
             "cancelled_by_clinic": appointment.changed_by == Appointment.ChangedBy.CLINIC,
             "reason": appointment.cancellation_reason if appointment.cancellation_reason_shared else "",
@@ -428,12 +428,12 @@ def _reminder_message(appointment: Appointment) -> EmailMultiAlternatives:
         "reminder",
         {
             "manage_url": manage_url(appointment),
-            "local_start": appointment.local_start,
+            "local_start": appointment.patient_local_start,
             "address_lines": _address_lines(appointment),
             # The reminder may come after the online cancellation window has closed
             # (with the defaults it comes just as it closes): then the patient is told to call.
             "may_change_online": patient_may_change(appointment),
-            "change_until": timezone.localtime(cancellation_deadline(appointment), appointment.location.zone),
+            "change_until": timezone.localtime(cancellation_deadline(appointment), appointment.patient_zone),
         },
     )
 
@@ -442,5 +442,5 @@ def _aftercare_message(appointment: Appointment) -> EmailMultiAlternatives:
     return _message(
         appointment,
         "aftercare",
-        {"local_start": appointment.local_start, "book_url": settings.SITE_URL + reverse("booking:start")},
+        {"local_start": appointment.patient_local_start, "book_url": settings.SITE_URL + reverse("booking:start")},
     )

@@ -1,5 +1,6 @@
 """Read paths of the booking pages: the wizard's choices, days of free times, a booking by its link."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +17,7 @@ from booking.availability import MAX_WINDOW_DAYS, BookingRules, Slot, available_
 from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries
 from clinic.models import Location, Practitioner, PractitionerService, Service
 from clinic.selectors import follow_up_service_for
+from clinic.zones import known_zone, zone_words
 from patients.models import Screening
 from patients.services import current_consent
 
@@ -39,6 +41,23 @@ class Choice:
     practitioner_was_the_only_one: bool = False
     # "Have you been treated here before?" answered yes, for a service for returning patients.
     returning: bool = False
+    # A phone call's times on the caller's own clock (from their browser, or chosen on the
+    # times page); None: the location's.
+    caller_zone: ZoneInfo | None = None
+
+    @property
+    def clock(self) -> ZoneInfo:
+        """The zone the wizard shows times in."""
+        return self.caller_zone or self.location.zone
+
+    @functools.cached_property
+    def clock_words(self) -> str:
+        """That clock as a patient says it: "Calgary time"."""
+        return zone_words(self.caller_zone) if self.caller_zone else self.location.clock_words
+
+    @property
+    def clock_is_the_callers(self) -> bool:
+        return self.caller_zone is not None
 
     @property
     def service_slug(self) -> str:
@@ -65,6 +84,8 @@ class Choice:
         params = {"service": self.service_slug, "location": self.location_slug, "practitioner": practitioner}
         if self.returning:
             params["returning"] = "yes"
+        if self.caller_zone is not None:
+            params["zone"] = self.caller_zone.key
         params.update(changes)
         return urlencode({name: value for name, value in params.items() if value})
 
@@ -98,7 +119,7 @@ def resolve_choice(*, service: str, location: str, practitioner: str) -> Choice:
     return choice
 
 
-def wizard_choice(*, service: str, location: str, practitioner: str, returning: str = "") -> Choice:
+def wizard_choice(*, service: str, location: str, practitioner: str, returning: str = "", zone: str = "") -> Choice:
     """resolve_choice for the patient's wizard, which also asks nothing it can answer itself:
     a practitioner named before the service narrows what is offered; the only place offering
     the service is taken (a phone call is always on the phone line, never at an address); the
@@ -106,6 +127,8 @@ def wizard_choice(*, service: str, location: str, practitioner: str, returning: 
     or the only one giving it there, and the page says who it will be."""
     choice = resolve_choice(service=service, location=location, practitioner=practitioner)
     choice.returning = returning == "yes" and choice.service is not None and choice.service.is_for_returning_patients
+    if choice.service is not None and choice.service.is_by_phone:
+        choice.caller_zone = known_zone(zone)
     if choice.practitioner_chosen:
         return choice
     wanted_slug = practitioner if slug_re.match(practitioner or "") and practitioner != ANYONE else ""
@@ -198,10 +221,10 @@ def parse_start(raw: str) -> datetime | None:
     return parsed
 
 
-def group_by_local_day(slots: list[Slot], location: Location, first_day: date, days: int) -> list[Day]:
+def group_by_local_day(slots: list[Slot], zone: ZoneInfo, first_day: date, days: int) -> list[Day]:
     by_day = {first_day + timedelta(days=offset): Day(first_day + timedelta(days=offset)) for offset in range(days)}
     for slot in slots:
-        local_day = timezone.localtime(slot.start, location.zone).date()
+        local_day = timezone.localtime(slot.start, zone).date()
         if local_day in by_day:
             by_day[local_day].slots.append(slot)
     return list(by_day.values())
@@ -216,17 +239,22 @@ def days_with_slots(
     days: int,
     ignoring_appointment_id: int | None = None,
     rules: BookingRules | None = None,
+    zone: ZoneInfo | None = None,
 ) -> list[Day]:
+    """The free times of `days` days from `first_day`, by day on `zone`'s clock (a caller's),
+    else the location's."""
+    shift = timedelta(days=0 if zone is None or zone == location.zone else 1)
     slots = available_slots(
         service=service,
         location=location,
         practitioner=practitioner,
-        first_day=first_day,
-        last_day=first_day + timedelta(days=days - 1),
+        # A caller's day can start the location's day before, or end on its day after.
+        first_day=first_day - shift,
+        last_day=first_day + timedelta(days=days - 1) + shift,
         ignoring_appointment_id=ignoring_appointment_id,
         rules=rules,
     )
-    return group_by_local_day(slots, location, first_day, days)
+    return group_by_local_day(slots, zone or location.zone, first_day, days)
 
 
 def next_free_slot(*, choice: Choice, after: date, rules: BookingRules | None = None) -> Slot | None:

@@ -24,6 +24,7 @@ from clinic.clock import staff_date_time
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from patients.services import (
+    ONE_OF_THE_RED_FLAGS,
     RED_FLAGS,
     PatientDetails,
     ScreeningAnswers,
@@ -45,6 +46,8 @@ class BookingError(Exception):
 SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
 ALREADY_BOOKED_MESSAGE = "You already have an appointment at that time. Please check your email for its link."
 SESSION_BOOKED_MESSAGE = "That follow-up visit is booked already."
+TREATMENT_CONSENT_REQUIRED_MESSAGE = "Please read and agree to the treatment consent to book."
+CONTACT_CONSENT_REQUIRED_MESSAGE = "Please agree to be contacted, so we can call you at this time."
 
 
 def book_appointment(
@@ -63,8 +66,19 @@ def book_appointment(
     series_session: int | None = None,
     actor: AbstractBaseUser | None = None,
     returning_patient_reason: str = "",
+    with_intake: bool = True,
+    concern: str = "",
+    caller_timezone: str = "",
 ) -> Appointment:
     """Book `start` for the patient; practitioner=None assigns a free qualified one.
+
+    `with_intake=False`: a free discovery call booked without the medical intake (the
+    patient's wizard). `patient_details` may leave out the date of birth; no screening is kept
+    (only its red flags are read: `ONE_OF_THE_RED_FLAGS` is the call's short "is any of these
+    happening now?"); `consent_given` is consent to be contacted, and no treatment consent is
+    recorded; `concern` (what is going on, in the caller's words) and `caller_timezone` (the
+    clock they were told the time on) are kept. Reception and the API still ask the intake
+    for a call, and it is kept as for a treatment.
 
     `consent_version`: the version the patient was shown; a newer one must be read first.
     `series`, `series_session`: the treatment series, and which of its sessions, this visit is.
@@ -79,9 +93,13 @@ def book_appointment(
     """
     if (series is None) != (series_session is None):
         raise ValueError("A series visit needs both its series and its session number.")
-    unknown_flags = set(screening.red_flags) - set(RED_FLAGS)
+    if not with_intake and service.kind != Service.Kind.DISCOVERY_CALL:
+        raise ValueError("Only a discovery call is booked without the medical intake.")
+    unknown_flags = set(screening.red_flags) - set(RED_FLAGS) - {ONE_OF_THE_RED_FLAGS}
     if unknown_flags:
         raise ValueError(f"Unknown red flags: {sorted(unknown_flags)}")
+    if with_intake and (patient_details.date_of_birth is None or concern or caller_timezone):
+        raise ValueError("With the intake, the patient's date of birth is asked and answers go in a screening.")
     if screening.red_flags:
         # Nothing is written for a refused attempt: no health detail is kept of it.
         raise BookingError(
@@ -90,7 +108,9 @@ def book_appointment(
             "call your local emergency number or go to the nearest emergency department now.",
         )
     if not consent_given:
-        raise BookingError("consent_required", "Please read and agree to the treatment consent to book.")
+        raise BookingError(
+            "consent_required", TREATMENT_CONSENT_REQUIRED_MESSAGE if with_intake else CONTACT_CONSENT_REQUIRED_MESSAGE
+        )
     returning_patient_reason = returning_patient_reason.strip()[:200]
     if returning_patient_reason and actor is None:
         raise ValueError("Only staff may book a returning-only service for a patient the system has not seen.")
@@ -113,6 +133,9 @@ def book_appointment(
                 series_session=series_session,
                 actor=actor,
                 returning_patient_reason=returning_patient_reason,
+                with_intake=with_intake,
+                concern=concern.strip()[:2000],
+                caller_timezone=caller_timezone,
             )
         except IntegrityError as error:
             _raise_booking_error_for(error)
@@ -156,9 +179,12 @@ def _book_in_transaction(
     series_session,
     actor,
     returning_patient_reason,
+    with_intake,
+    concern,
+    caller_timezone,
 ) -> Appointment:
-    consent = current_consent()
-    if consent_version is not None and consent_version != consent.version:
+    consent = current_consent() if with_intake else None
+    if consent is not None and consent_version is not None and consent_version != consent.version:
         raise BookingError(
             "consent_changed",
             "Our treatment consent was updated while you were booking. Please read it again and agree to book.",
@@ -216,12 +242,15 @@ def _book_in_transaction(
         series=series,
         series_session=series_session,
         returning_patient_reason=returning_patient_reason,
+        concern=concern,
+        caller_timezone=caller_timezone,
     )
     if actor is not None:
         appointment._history_user = actor
         appointment._change_reason = "booked by staff"
     appointment.save(force_insert=True)
-    Screening.objects.create(appointment=appointment, **screening.stored())
+    if with_intake:  # a call booked without it keeps no health answers: they come with a treatment
+        Screening.objects.create(appointment=appointment, **screening.stored())
     return appointment
 
 

@@ -6,6 +6,7 @@ string; only the final details form is a POST.
 """
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from booking import selectors, throttling
 from booking.availability import bookable_practitioners
 from booking.calendar import google_calendar_url, ics_content_type, outlook_calendar_url, patient_ics
-from booking.forms import FollowUpSeriesForm, PatientDetailsForm, ScreeningForm, SeriesSessionForm
+from booking.forms import CallerDetailsForm, FollowUpSeriesForm, PatientDetailsForm, ScreeningForm, SeriesSessionForm
 from booking.models import Appointment
 from booking.services import (
     FOLLOW_UPS_UNAVAILABLE_MESSAGE,
@@ -33,6 +34,7 @@ from booking.services import (
     reschedule_appointment,
 )
 from clinic import clock
+from clinic.zones import CALLER_ZONES, zone_words
 from patients.services import current_consent
 
 DAYS_SHOWN = 7
@@ -56,6 +58,7 @@ def start(request: HttpRequest) -> HttpResponse:
         location=_choice(request, "location"),
         practitioner=_choice(request, "practitioner"),
         returning=_choice(request, "returning"),
+        zone=_choice(request, "zone"),
     )
     context = {"choice": choice, "anyone": selectors.ANYONE}
     if choice.service is None:
@@ -78,22 +81,33 @@ def start(request: HttpRequest) -> HttpResponse:
             first_visit_query=choice.query_with(service=first_visit.slug) if first_visit else "",
         )
         return render(request, "booking/step_returning.html", context)
-    first_day = _first_day(request.GET.get("from"), choice.location)
+    first_day = _first_day(request.GET.get("from"), choice.clock)
     days = selectors.days_with_slots(
         service=choice.service,
         location=choice.location,
         practitioner=choice.practitioner,
         first_day=first_day,
         days=DAYS_SHOWN,
+        zone=choice.caller_zone,
     )
     context.update(
         days=days,
         next_free=None if any(day.slots for day in days) else selectors.next_free_slot(choice=choice, after=first_day),
         slot_link=f"{reverse('booking:details')}?{choice.query}&start=",
         practitioner_filter=_practitioner_filter(choice),
-        **_week_navigation(first_day, choice.location),
+        caller_zones=_caller_zone_options(choice) if choice.service.is_by_phone else [],
+        **_week_navigation(first_day, choice.clock),
     )
     return render(request, "booking/step_time.html", context)
+
+
+def _caller_zone_options(choice: selectors.Choice) -> list[tuple[str, str, bool]]:
+    """A phone call's times page: the clocks its times can be shown on (key, label, is shown)."""
+    options = list(CALLER_ZONES)
+    for zone in (choice.location.zone, choice.caller_zone):
+        if zone is not None and zone.key not in dict(options):
+            options.append((zone.key, zone_words(zone)))
+    return [(key, label, key == choice.clock.key) for key, label in options]
 
 
 def _practitioner_filter(choice: selectors.Choice) -> list[tuple[str, str, bool]]:
@@ -111,20 +125,20 @@ def _practitioner_filter(choice: selectors.Choice) -> list[tuple[str, str, bool]
     ]
 
 
-def _week_navigation(first_day: date, location) -> dict:
+def _week_navigation(first_day: date, zone: ZoneInfo) -> dict:
     return {
         "first_day": first_day,
-        "previous_week": first_day - timedelta(days=DAYS_SHOWN) if first_day > _today(location) else None,
+        "previous_week": first_day - timedelta(days=DAYS_SHOWN) if first_day > _today(zone) else None,
         "next_week": first_day + timedelta(days=DAYS_SHOWN),
     }
 
 
-def _today(location) -> date:
-    return timezone.localtime(timezone.now(), location.zone).date()
+def _today(zone: ZoneInfo) -> date:
+    return timezone.localtime(timezone.now(), zone).date()
 
 
-def _first_day(raw: str | None, location) -> date:
-    today = _today(location)
+def _first_day(raw: str | None, zone: ZoneInfo) -> date:
+    today = _today(zone)
     try:
         chosen = date.fromisoformat(raw) if raw else today
     except ValueError:
@@ -141,6 +155,8 @@ def details(request: HttpRequest) -> HttpResponse:
         location=_choice(request, "location"),
         practitioner=named,
         returning=_choice(request, "returning"),
+        # A call's details form sends the zone its times were shown on as "timezone".
+        zone=_choice(request, "zone") or request.POST.get("timezone", ""),
     )
     start_at = selectors.parse_start(_choice(request, "start"))
     # A practitioner named in the link who no longer gives it there: choose again, never
@@ -155,6 +171,8 @@ def details(request: HttpRequest) -> HttpResponse:
     ):
         messages.info(request, "Please choose a treatment and a time first.")
         return redirect(_wizard_url(service=choice.service_slug, location=choice.location_slug))
+    if choice.service.is_by_phone:
+        return _call_details(request, choice, start_at)
 
     if request.method == "POST":
         patient_form = PatientDetailsForm(request.POST)
@@ -172,40 +190,93 @@ def details(request: HttpRequest) -> HttpResponse:
         "needle_free_services": selectors.needle_free_services(),
     }
     if request.method == "POST" and patient_form.is_valid() & screening_form.is_valid():
-        if throttling.over_the_limit(request):
-            context["refusal"] = throttling.Refusal(choice.location)
-            return render(request, "booking/step_details.html", context, status=429)
-        try:
-            appointment = book_appointment(
-                service=choice.service,
-                location=choice.location,
-                practitioner=choice.practitioner,
-                start=start_at,
-                patient_details=patient_form.patient_details(),
-                screening=screening_form.screening_answers(),
-                consent_given=screening_form.cleaned_data["consent"],
-                consent_version=request.POST.get("consent_version") or None,
-            )
-        except BookingError as error:
-            outcome = booking_error_context(error, choice=choice, screening_form=screening_form, start=start_at)
-            if outcome is None:
-                return render(request, "booking/urgent_care.html", {"location": choice.location}, status=200)
-            context.update(outcome)
-        else:
-            # No session or flash message: a patient booking online gets no cookie from us.
-            return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
-    return render(request, "booking/step_details.html", context, status=409 if context.get("slot_taken") else 200)
+        return _book_and_confirm(
+            request,
+            choice,
+            start_at,
+            "booking/step_details.html",
+            context,
+            refused_form=screening_form,
+            patient_details=patient_form.patient_details(),
+            screening=screening_form.screening_answers(),
+            consent_given=screening_form.cleaned_data["consent"],
+            consent_version=request.POST.get("consent_version") or None,
+        )
+    return render(request, "booking/step_details.html", context)
+
+
+def _call_details(request: HttpRequest, choice: selectors.Choice, start_at: datetime) -> HttpResponse:
+    """Step 4 for a free discovery call: who to call, what it is about, one short urgent-care
+    check and consent to be contacted; no medical intake (that comes with a treatment)."""
+    initial = {"timezone": choice.caller_zone.key if choice.caller_zone else ""}
+    form = CallerDetailsForm(request.POST) if request.method == "POST" else CallerDetailsForm(initial=initial)
+    context = {"choice": choice, "start": start_at, "form": form}
+    if request.method == "POST" and form.is_valid():
+        return _book_and_confirm(
+            request,
+            choice,
+            start_at,
+            "booking/step_call_details.html",
+            context,
+            refused_form=form,
+            consent_field="consent_to_contact",
+            patient_details=form.patient_details(),
+            screening=form.screening_answers(),
+            consent_given=form.cleaned_data["consent_to_contact"],
+            with_intake=False,
+            concern=form.cleaned_data["concern"],
+            caller_timezone=form.cleaned_data["caller_zone"].key,
+        )
+    return render(request, "booking/step_call_details.html", context)
+
+
+def _book_and_confirm(
+    request: HttpRequest,
+    choice: selectors.Choice,
+    start_at: datetime,
+    template: str,
+    context: dict,
+    *,
+    refused_form,
+    consent_field: str = "consent",
+    **booking,
+) -> HttpResponse:
+    """Book what the valid details form says, then the confirmation; a refusal is shown on the
+    form with everything typed kept (urgent care on its own page)."""
+    if throttling.over_the_limit(request):
+        context["refusal"] = throttling.Refusal(choice.location)
+        return render(request, template, context, status=429)
+    try:
+        appointment = book_appointment(
+            service=choice.service,
+            location=choice.location,
+            practitioner=choice.practitioner,
+            start=start_at,
+            **booking,
+        )
+    except BookingError as error:
+        outcome = booking_error_context(
+            error, choice=choice, screening_form=refused_form, consent_field=consent_field, start=start_at
+        )
+        if outcome is None:
+            urgent = {"location": choice.location, "call": choice.service.is_by_phone}
+            return render(request, "booking/urgent_care.html", urgent)
+        context.update(outcome)
+        return render(request, template, context, status=409 if context.get("slot_taken") else 200)
+    # No session or flash message: a patient booking online gets no cookie from us.
+    return redirect(reverse("booking:manage", args=[appointment.manage_token]) + "?booked=1")
 
 
 def booking_error_context(
-    error: BookingError, *, choice: selectors.Choice, screening_form: ScreeningForm, start
+    error: BookingError, *, choice: selectors.Choice, screening_form, start, consent_field: str = "consent"
 ) -> dict | None:
     """What the details page shows for a refused booking (the form keeps what was typed);
-    None for urgent care, which has its own page. Shared with the waiting list's offer page."""
+    None for urgent care, which has its own page. Shared with the waiting list's offer page
+    and the discovery call's details page (`consent_field`: its consent to be contacted)."""
     if error.code == "urgent_care":
         return None
     if error.code in {"consent_required", "consent_changed"}:
-        screening_form.add_error("consent", error.message)
+        screening_form.add_error(consent_field, error.message)
         return {}
     if error.code == "already_booked":
         return {"already_booked": error.message}
@@ -259,7 +330,7 @@ def _manage_page(
     context = {
         "appointment": appointment,
         "just_booked": just_booked,
-        "suggest_needle_free": just_booked and appointment.screening.needle_fear,
+        "suggest_needle_free": just_booked and getattr(selectors.screening_or_none(appointment), "needle_fear", False),
         "needle_free_services": selectors.needle_free_services,
         "can_change": patient_may_change(appointment),
         "window_hours": settings.BOOKING_CANCELLATION_WINDOW_HOURS,
@@ -431,7 +502,8 @@ def _reschedule_page(
     chosen: datetime | None = None,
     refusal: throttling.Refusal | None = None,
 ) -> HttpResponse:
-    first_day = _first_day(request.GET.get("from"), appointment.location)
+    zone = appointment.patient_zone
+    first_day = _first_day(request.GET.get("from"), zone)
     week = f"from={first_day.isoformat()}&" if request.GET.get("from") else ""
     # A time tapped in the list (GET ?start=) is asked about once before the move is made.
     chosen = chosen or selectors.parse_start(request.GET.get("start", ""))
@@ -444,6 +516,7 @@ def _reschedule_page(
             first_day=first_day,
             days=DAYS_SHOWN,
             ignoring_appointment_id=appointment.pk,
+            zone=zone,
         )
         if can_change
         else []
@@ -458,7 +531,7 @@ def _reschedule_page(
             "chosen": chosen,
             "refusal": refusal,
             "slot_link": f"{reverse('booking:reschedule', args=[appointment.manage_token])}?{week}start=",
-            **_week_navigation(first_day, appointment.location),
+            **_week_navigation(first_day, zone),
         },
         status=429 if refusal else 200,
     )

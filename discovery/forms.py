@@ -5,30 +5,20 @@ from django import forms
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
-from booking.forms import PHONE_INVALID, PatientDetailsForm
+from booking.forms import PHONE_INVALID, CallerClockForm, PatientDetailsForm, browser_timezone_field, concern_field
 from clinic.email_addresses import EmailAddressField
 from clinic.single_line import SingleLineField
-from discovery.models import CONCERN_MAX, HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
-from discovery.selectors import (
-    CALLER_ZONES,
-    condition_choices,
-    known_zone,
-    window_meets_clinic_hours,
-    zone_of_number,
-)
+from discovery.models import HEARD_ABOUT_OTHER_MAX, NAME_MAX, NOTE_MAX, CallAttempt, DiscoveryCallRequest
+from discovery.selectors import condition_choices, window_meets_clinic_hours
 from discovery.services import CallBackDetails
 
 CONSENT_REQUIRED = "Please agree to be contacted so we can call you back."
-ZONE_NEEDED = (
-    "Which time zone are you in? Your number does not tell us, and we call in your morning, afternoon or evening."
-)
-ZONE_UNKNOWN = "Please choose one of the time zones listed."
 NOBODY_CALLS_THEN = (
     "That time of day is night-time for us, when nobody can call. Please choose another time of day, or call us."
 )
 
 
-class CallBackForm(forms.Form):
+class CallBackForm(CallerClockForm):
     name = SingleLineField(
         max_length=NAME_MAX, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
@@ -58,13 +48,7 @@ class CallBackForm(forms.Form):
         label="What is it about? (optional)",
         error_messages={"invalid_choice": "“%(value)s” is not one of the conditions listed."},
     )
-    concern = forms.CharField(
-        max_length=CONCERN_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="What is going on? (optional)",
-        help_text="A few words are enough: where it hurts, since when, what you have tried.",
-    )
+    concern = concern_field()
     heard_about = forms.ChoiceField(
         choices=[("", "Choose one (optional)"), *DiscoveryCallRequest.HeardAbout.choices],
         required=False,
@@ -77,40 +61,17 @@ class CallBackForm(forms.Form):
         label="I agree that the clinic may call and email me about this request.",
         error_messages={"required": CONSENT_REQUIRED},
     )
-    # The caller's clock, for "afternoon": their choice, else their browser's, else their
-    # number's; asked (this field, shown with its error) only when none of those tells.
-    timezone = forms.CharField(
-        required=False,
-        max_length=64,
-        label="Your time zone",
-        help_text="We call in your morning, afternoon or evening.",
-        widget=forms.Select(choices=[("", "Choose your time zone"), *CALLER_ZONES]),
+    ZONE_NEEDED = (
+        "Which time zone are you in? Your number does not tell us, and we call in your morning, afternoon or evening."
     )
-
-    def clean_timezone(self):
-        key = self.cleaned_data["timezone"]
-        if key and known_zone(key) is None:
-            raise forms.ValidationError(ZONE_UNKNOWN)
-        return key
 
     def clean(self):
         data = super().clean()
-        phone = data.get("phone")
-        zone = (
-            known_zone(data.get("timezone") or "")
-            or known_zone(self.cleaned_data.get("browser_timezone") or "")
-            or (zone_of_number(phone.as_e164) if phone else None)
-        )
-        if zone is None and phone:
-            self.add_error("timezone", ZONE_NEEDED)
-        elif zone is not None and data.get("best_time") and not window_meets_clinic_hours(data["best_time"], zone):
+        zone = self.caller_zone_for(data.get("phone"))
+        if zone is not None and data.get("best_time") and not window_meets_clinic_hours(data["best_time"], zone):
             self.add_error("best_time", NOBODY_CALLS_THEN)
         data["caller_zone"] = zone
         return data
-
-    @property
-    def asks_for_the_zone(self) -> bool:
-        return "timezone" in self.errors or bool(self.data.get("timezone"))
 
     def details(self) -> CallBackDetails:
         data = self.cleaned_data
@@ -129,8 +90,7 @@ class CallBackForm(forms.Form):
 
 
 class CallBackPageForm(CallBackForm):
-    # Filled by discovery/static/discovery/caller_zone.js from the browser's own clock.
-    browser_timezone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    browser_timezone = browser_timezone_field()
 
     # The honeypot: hidden from people (and from screen readers), filled by form-filling bots.
     website = forms.CharField(required=False, label="Leave this empty")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clinic.emails import render_email
 from clinic.outbox import send_once
+from clinic.zones import zone_words
 from discovery.models import DiscoveryCallRequest
 from discovery.selectors import (
     CALL_WINDOW_WORDS,
@@ -23,7 +24,6 @@ from discovery.selectors import (
     caller_zone,
     clinic_phones,
     expected_call_day,
-    zone_words,
 )
 
 logger = logging.getLogger(__name__)

@@ -8,23 +8,21 @@ calls "by phone" (or, without one, the first clinic's). No public holidays are k
 a call promised on one is made on the next working day.
 """
 
-import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-import phonenumbers
 from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.http import urlencode
-from phonenumbers.timezone import time_zones_for_number
 
 from booking.selectors import bookable_services, locations_offering
-from clinic.clock import staff_time_range, zone_in_words
+from clinic.clock import staff_time_range
 from clinic.models import Condition, Location, Service
 from clinic.selectors import clinic_premises
+from clinic.zones import known_zone, zone_words
 from discovery.models import DiscoveryCallRequest
 
 BestTime = DiscoveryCallRequest.BestTime
@@ -82,69 +80,6 @@ def clinic_phones() -> list[Location]:
     return phones
 
 
-# The zones offered when neither the browser nor the number tells us the caller's (an 800
-# number, a US number spanning zones): labelled as people know them.
-CALLER_ZONES = [
-    ("America/St_Johns", "Newfoundland (St. John's)"),
-    ("America/Halifax", "Atlantic (Halifax)"),
-    ("America/New_York", "Eastern (New York, Toronto, Columbus)"),
-    ("America/Chicago", "Central (Chicago, Winnipeg)"),
-    ("America/Regina", "Saskatchewan (Regina)"),
-    ("America/Edmonton", "Mountain (Calgary, Edmonton, Denver)"),
-    ("America/Phoenix", "Arizona (Phoenix)"),
-    ("America/Los_Angeles", "Pacific (Vancouver, Los Angeles)"),
-    ("America/Anchorage", "Alaska"),
-    ("Pacific/Honolulu", "Hawaii"),
-    ("Europe/London", "UK and Ireland"),
-    ("Europe/Paris", "Central Europe (Paris, Berlin)"),
-]
-
-
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    # Read once (it walks tzdata's files); "localtime", "Factory" and the like name no place.
-    return frozenset(key for key in available_timezones() if "/" in key or key == "UTC")
-
-
-def known_zone(key: str) -> ZoneInfo | None:
-    """The zone of an IANA name a browser or a caller gave; None for anything else."""
-    if not key or len(key) > 64 or key not in _zone_names():
-        return None
-    return ZoneInfo(key)
-
-
-def zone_of_number(e164: str) -> ZoneInfo | None:
-    """The caller's zone from their number (phonenumbers' data, e.g. (403) → Calgary's), when
-    it names one clock: several names that keep the same time all year count as one."""
-    try:
-        zones = [known_zone(key) for key in time_zones_for_number(phonenumbers.parse(e164))]
-    except phonenumbers.NumberParseException:
-        return None
-    zones = [zone for zone in zones if zone is not None]
-    if not zones:
-        return None
-    year = timezone.now().year
-    probes = [datetime(year, month, 15, 12, tzinfo=UTC) for month in (1, 7)]
-    offsets = {tuple(probe.astimezone(zone).utcoffset() for probe in probes) for zone in zones}
-    if len(offsets) != 1:
-        return None
-    # The name people know: one we list (London, not Guernsey), else the first.
-    listed = {key for key, _label in CALLER_ZONES}
-    return next((zone for zone in zones if zone.key in listed), zones[0])
-
-
-def caller_zone(call_request: DiscoveryCallRequest) -> ZoneInfo:
-    return known_zone(call_request.caller_timezone) or call_back_zone()
-
-
-def zone_words(zone: ZoneInfo) -> str:
-    """A caller's clock in words: a clinic's town when one of them keeps that clock ("Calgary
-    time" for America/Edmonton), else the zone's city."""
-    for location in Location.objects.active().filter(timezone=zone.key).exclude(town="").only("town", "timezone"):
-        return location.clock_words
-    return zone_in_words(zone)
-
-
 # When the clinic can make calls at all, on its own clock: a caller's window must meet it.
 CLINIC_CALL_HOURS = (time(8), time(20))
 
@@ -161,6 +96,10 @@ def window_meets_clinic_hours(best_time: str, zone: ZoneInfo, *, now: datetime |
         datetime.combine(start.astimezone(clinic).date(), moment, tzinfo=clinic) for moment in CLINIC_CALL_HOURS
     )
     return start < closes and end > opens
+
+
+def caller_zone(call_request: DiscoveryCallRequest) -> ZoneInfo:
+    return known_zone(call_request.caller_timezone) or call_back_zone()
 
 
 def caller_window_for_staff(call_request: DiscoveryCallRequest, *, now: datetime | None = None) -> str:

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.throttling import REFUSED
+from clinic.zones import known_zone, zone_words
 from discovery import selectors
 from discovery.forms import CallBackPageForm
 from discovery.models import DiscoveryCallRequest, new_reference
@@ -73,7 +74,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         # An old or mangled link: the form page explains everything again.
         return redirect(reverse("discovery:request"))
     # The promise is on the caller's clock, and names it (older links: the clinic's).
-    zone = selectors.known_zone(note.get("zone", "")) or selectors.call_back_zone()
+    zone = known_zone(note.get("zone", "")) or selectors.call_back_zone()
     return render(
         request,
         "discovery/thanks.html",
@@ -81,7 +82,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
             "reference": note["reference"],
             "call_day": call_day,
             "call_window": selectors.CALL_WINDOW_WORDS[best_time],
-            "call_zone_name": selectors.zone_words(zone),
+            "call_zone_name": zone_words(zone),
             "is_today": call_day == timezone.localdate(timezone.now(), zone),
         },
     )

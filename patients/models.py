@@ -17,7 +17,9 @@ class Patient(models.Model):
     last_name = models.CharField(max_length=80)
     email = models.EmailField(max_length=254)
     phone = PhoneNumberField(help_text="Stored in E.164, e.g. +16145550142.")
-    date_of_birth = models.DateField()
+    # None only for someone who has booked nothing but a free discovery call: a call asks no
+    # date of birth; their first treatment booking makes a record with one (reception merges).
+    date_of_birth = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -39,6 +41,15 @@ class Patient(models.Model):
             # A returning patient is recognised by email + date of birth, with no account:
             # the pair is unique, so two simultaneous first bookings cannot create twins.
             models.UniqueConstraint(Lower("email"), "date_of_birth", name="patient_email_dob_unique"),
+            # A caller (no date of birth) is recognised by email and phone: a second call from
+            # them finds their record, and a call booked with someone else's email alone
+            # does not attach to theirs (nor send their phone our call).
+            models.UniqueConstraint(
+                Lower("email"),
+                "phone",
+                condition=Q(date_of_birth__isnull=True),
+                name="patient_caller_email_phone_unique",
+            ),
             models.CheckConstraint(condition=~Q(first_name=""), name="patient_first_name_not_empty"),
             models.CheckConstraint(condition=~Q(last_name=""), name="patient_last_name_not_empty"),
             models.CheckConstraint(condition=~Q(email=""), name="patient_email_not_empty"),

@@ -29,6 +29,9 @@ RED_FLAGS = {
     "both_legs": "Symptoms in both legs at once",
     "trauma": "Sciatica that started after a fall, an accident or another significant injury",
 }
+# The answer to a discovery call's one short question, "is any of these happening now?":
+# which one is not asked.
+ONE_OF_THE_RED_FLAGS = "one_of_them"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class PatientDetails:
     last_name: str
     email: str
     phone: str  # E.164
-    date_of_birth: date
+    date_of_birth: date | None  # None: a caller booking a free discovery call, which asks none
 
 
 # The safety questions, whose answers a Screening keeps; the urgent signs (red flags) are asked
@@ -93,6 +96,7 @@ def find_or_create_patient(*, details: PatientDetails, lock: bool = False) -> Pa
     two simultaneous first bookings end with one patient, and no savepoint is needed.
     A returning patient's stored name and phone are not overwritten from a public form:
     knowing someone's email and birthday must not let a stranger change their record.
+    A caller (no date of birth, a discovery call) is recognised by email and phone instead.
     """
     email = details.email.strip()
     Patient.objects.bulk_create(
@@ -110,9 +114,12 @@ def find_or_create_patient(*, details: PatientDetails, lock: bool = False) -> Pa
     # The same expression as patient_email_dob_unique (lower(email)): iexact compares
     # upper-cased text, which differs from lower() for a few letters (ı, ſ, the Kelvin sign).
     patients = Patient.objects.select_for_update() if lock else Patient.objects
-    return patients.alias(email_lower=Lower("email")).get(
-        email_lower=Lower(Value(email)), date_of_birth=details.date_of_birth
+    same = (
+        Q(date_of_birth__isnull=True, phone=details.phone)
+        if details.date_of_birth is None
+        else Q(date_of_birth=details.date_of_birth)
     )
+    return patients.alias(email_lower=Lower("email")).get(same, email_lower=Lower(Value(email)))
 
 
 def record_history_baseline(*, patient_id: int) -> None:
@@ -321,10 +328,12 @@ def export_patient(patient: Patient) -> dict:
     The shape (keys are stable; datetimes ISO 8601, UTC unless named *_local; dates YYYY-MM-DD):
 
         format, exported_at,
-        patient: {id, first_name, last_name, email, phone, date_of_birth, created_at, updated_at},
+        patient: {id, first_name, last_name, email, phone, date_of_birth (null: a caller), created_at,
+            updated_at},
         appointments: [{reference, service, practitioner, location, time_zone, start_local, end_local,
             start_utc, end_utc, status, source, cancellation_reason, cancelled_at, consent_version,
-            consented_at, confirmation_sent_at, reminder_sent_at, aftercare_sent_at, created_at,
+            consented_at, concern, caller_time_zone, confirmation_sent_at, reminder_sent_at,
+            aftercare_sent_at, created_at,
             treatment_series: {service, interval_weeks, sessions_requested, session} | null,
             screening: {pregnant, blood_thinners, bleeding_disorder, needle_fear, needled_before,
                 previous_needling_notes, other_conditions, created_at} | null}],
@@ -447,8 +456,11 @@ def _exported_appointment(appointment: Appointment) -> dict:
         "source": appointment.source,
         "cancellation_reason": appointment.cancellation_reason,
         "cancelled_at": _iso(appointment.cancelled_at),
-        "consent_version": appointment.consent.version,
+        "consent_version": appointment.consent.version if appointment.consent else None,
         "consented_at": _iso(appointment.consented_at),
+        # A discovery call's: what the caller wrote, and the clock they were told its time on.
+        "concern": appointment.concern,
+        "caller_time_zone": appointment.caller_timezone,
         "confirmation_sent_at": _iso(appointment.confirmation_sent_at),
         "reminder_sent_at": _iso(appointment.reminder_sent_at),
         "aftercare_sent_at": _iso(appointment.aftercare_sent_at),
@@ -549,7 +561,8 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
     version and time, emails' sent times): the clinic's treatment record and its statistics.
     Removed: the patient's name, email, phone and date of birth (placeholders); every screening
     answer (the row stays, all answers cleared, so every page that shows an appointment still
-    does); cancellation reasons (free text that may hold health details); the call-back
+    does); cancellation reasons and a discovery call's "what is going on" (free text that may
+    hold health details); the call-back
     requests linked to them or sent with their email or phone (name, email, phone, concern,
     conditions, "heard of us elsewhere", call notes); their waiting-list places (contact,
     and they leave the list). Every manage, waiting-list and offer link stops working.
@@ -601,9 +614,10 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
         for appointment in appointments:
             appointment.manage_token = new_manage_token()
             appointment.cancellation_reason = ""
-        Appointment.objects.bulk_update(appointments, ["manage_token", "cancellation_reason"])
+            appointment.concern = ""
+        Appointment.objects.bulk_update(appointments, ["manage_token", "cancellation_reason", "concern"])
         appointment_ids = [appointment.pk for appointment in appointments]
-        Appointment.history.filter(id__in=appointment_ids).update(cancellation_reason="")
+        Appointment.history.filter(id__in=appointment_ids).update(cancellation_reason="", concern="")
         Screening.objects.filter(appointment_id__in=appointment_ids).update(**ScreeningAnswers().stored())
 
         request_ids = list(DiscoveryCallRequest.objects.filter(requests_match).values_list("pk", flat=True))

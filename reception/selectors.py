@@ -802,7 +802,8 @@ def patient_label(patient: Patient) -> str:
     two people of one name apart, with no more of the email than its first letters."""
     local, _, domain = patient.email.partition("@")
     born = patient.date_of_birth
-    parts = [str(patient), f"born {born.day} {born:%b %Y}", f"{local[:2]}…@{domain}"]
+    parts = [str(patient), f"born {born.day} {born:%b %Y}" if born else "no date of birth (a caller)"]
+    parts.append(f"{local[:2]}…@{domain}")
     last_visit = getattr(patient, "last_visit", None)
     parts.append(f"last visit {last_visit.day} {last_visit:%b %Y}" if last_visit else "no visit yet")
     return " · ".join(parts)

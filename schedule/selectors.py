@@ -233,11 +233,12 @@ class AppointmentDetail:
     appointment: Appointment
     local_start: datetime
     local_end: datetime
-    patient_age: int
+    patient_age: int | None  # None: a caller who gave no date of birth (a discovery call)
     screening: Screening | None
     screening_flags: list[ScreeningFlag]
     screening_answers: list[ScreeningAnswer]
     consented_at: datetime  # local
+    callers_start: datetime | None  # a call's start on the caller's clock, when it is another
     previous_visits: list[PreviousVisit]  # newest first, all practitioners
     status_changes: list[str]  # the statuses it may be marked as now
 
@@ -268,7 +269,14 @@ def appointment_detail(*, practitioner: Practitioner, pk: int) -> AppointmentDet
         appointment=appointment,
         local_start=local_start,
         local_end=timezone.localtime(appointment.end, zone),
-        patient_age=_age_on(appointment.patient.date_of_birth, local_start.date()),
+        patient_age=_age_on(appointment.patient.date_of_birth, local_start.date())
+        if appointment.patient.date_of_birth
+        else None,
+        callers_start=(
+            timezone.localtime(appointment.start, appointment.patient_zone)
+            if appointment.patient_zone != zone
+            else None
+        ),
         screening=screening,
         screening_flags=[flag for flag in SCREENING_FLAGS if screening and getattr(screening, flag.field)],
         screening_answers=_screening_answers(screening) if screening else [],

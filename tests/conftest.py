@@ -22,6 +22,7 @@ from tests.factories import (
     PractitionerFactory,
     ServiceFactory,
     UserFactory,
+    phone_line_of,
 )
 
 
@@ -185,3 +186,18 @@ def open_all_week(physio, acupuncturist, westerville):
 @pytest.fixture
 def ten_am(booking_day, westerville):
     return local_instant(booking_day, time(10), westerville.zone)
+
+
+@pytest.fixture
+def phone_line(physio, westerville, calgary):
+    """The "By phone" line (New York's clock), where Maya takes discovery calls 9:00-17:00 every
+    day; the clinics named by their towns."""
+    calgary.town, westerville.town = "Calgary", "Westerville"
+    calgary.save()
+    westerville.save()
+    location = phone_line_of(physio)
+    for weekday in range(7):
+        WorkingHours.objects.create(
+            practitioner=physio, location=location, weekday=weekday, start_time=time(9), end_time=time(17)
+        )
+    return location

@@ -119,3 +119,17 @@ def patient_details(n: int = 0, **changes) -> PatientDetails:
         "date_of_birth": date(1980, 1, 1 + n % 28),
     }
     return PatientDetails(**{**fields, **changes})
+
+
+def phone_line_of(physio):
+    """The "By phone" location (New York's clock), where Maya takes discovery calls."""
+    location = LocationFactory(
+        name="By phone",
+        slug="by-phone",
+        address="We call you on the number you give us.",
+        timezone="America/New_York",
+        is_by_phone=True,
+        display_order=900,
+    )
+    physio.locations.add(location)
+    return location

@@ -5,6 +5,7 @@ for the calendar app, not for people."""
 import re
 import zoneinfo
 from datetime import timedelta
+from urllib.parse import unquote, urlencode
 
 import pytest
 import time_machine
@@ -24,7 +25,10 @@ pytestmark = pytest.mark.django_db
 
 
 def zone_names_in(text: str) -> list[str]:
-    return sorted(set(ZONE_NAME.findall(text)))
+    """The zone names a person reads or hears: not a time-zone picker's option values or a
+    script's data attribute, which nobody sees (titles and labels are still read)."""
+    readable = re.sub(r"<script.*?</script>|\s(?:value|data-[\w-]+)=\"[^\"]*\"", " ", text, flags=re.S)
+    return sorted(set(ZONE_NAME.findall(readable)))
 
 
 @pytest.fixture
@@ -65,6 +69,28 @@ def test_no_patient_page_names_a_zone(client, patient_world, dry_needling, weste
         if names := zone_names_in(response.content.decode()):
             found[page] = names
     assert not found
+
+
+def test_no_page_or_email_of_a_phone_call_names_a_zone(client, discovery_call, phone_line, booking_day):
+    """A caller in Calgary books from the times page their browser put on Calgary's clock."""
+    from tests.booking.test_discovery_call_booking import CALLER
+
+    choice = {"service": discovery_call.slug, "location": phone_line.slug, "practitioner": "any"}
+    times = client.get("/book/", {**choice, "zone": "America/Edmonton", "from": str(booking_day)}).content.decode()
+    start = unquote(re.search(r"start=([^\"]+)\"", times).group(1))
+    details = f"/book/details/?{urlencode({**choice, 'zone': 'America/Edmonton', 'start': start})}"
+    booked = client.post("/book/details/", {**choice, "start": start, **CALLER, "timezone": "America/Edmonton"})
+    assert booked.status_code == 302
+    token = booked.url.split("/")[-2]
+    pages = [f"/book/?{urlencode(choice)}", times, details, booked.url, reverse("booking:reschedule", args=[token])]
+    found = {}
+    for page in pages:
+        html = page if page is times else client.get(page).content.decode()
+        if names := zone_names_in(html):
+            found[page[:60]] = names
+    assert not found
+    worker_round()
+    assert mail.outbox and not zone_names_in("\n".join(message.subject + message.body for message in mail.outbox))
 
 
 def test_no_email_to_a_patient_names_a_zone(patient_world, ten_am):

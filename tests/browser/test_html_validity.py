@@ -306,6 +306,10 @@ def discovery_pages(served: ServedPages) -> None:
         compress=True,
     )
     served.goto("Discovery call: thanks", f"/discovery-call/thanks/{token}/")
+    # A call booked in the wizard: its times (with the choice of clock), its details, its errors.
+    served.goto("Book a call: times", "/book/?service=free-discovery-call&zone=America/Vancouver")
+    served.after("Book a call: details", page.locator("a[href*='start=']").first.click)
+    served.after("Book a call: errors", page.get_by_role("button", name="Book this call").click)
 
 
 def schedule_pages(served: ServedPages, appointment: Appointment) -> None:

@@ -1,18 +1,9 @@
 import pytest
 
-from tests.factories import LocationFactory
+from tests.factories import phone_line_of
 
 
 @pytest.fixture
 def by_phone(db, physio):
-    """The "By phone" location, where Maya takes discovery calls."""
-    location = LocationFactory(
-        name="By phone",
-        slug="by-phone",
-        address="We call you on the number you give us.",
-        timezone="America/New_York",
-        is_by_phone=True,
-        display_order=900,
-    )
-    physio.locations.add(location)
-    return location
+    """The "By phone" location, where Maya takes discovery calls (no working hours)."""
+    return phone_line_of(physio)

@@ -93,7 +93,7 @@ def test_reception_sees_the_callers_window_on_both_clocks(client, clinics, by_ph
 
 
 def test_a_uk_number_is_on_london_time_and_names_that_are_no_place_are_refused():
-    from discovery.selectors import known_zone, zone_of_number
+    from clinic.zones import known_zone, zone_of_number
 
     assert zone_of_number("+447911123456").key == "Europe/London"  # not Guernsey, which keeps the same clock
     assert zone_of_number("+18005550199") is None  # toll-free: every North American zone

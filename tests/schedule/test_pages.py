@@ -438,6 +438,26 @@ def test_a_first_appointment_without_screening_says_so(maya_client, physio, west
     assert "this is the patient's first appointment with the clinic" in page
 
 
+def test_a_call_booked_online_shows_the_callers_words_and_clock_and_asks_no_more(
+    maya_client, physio, westerville, discovery_call
+):
+    call = maya_at(
+        westerville,
+        discovery_call,
+        physio,
+        11,
+        minutes=15,
+        consent=None,
+        concern="Sciatica since March",
+        caller_timezone="America/Vancouver",
+        patient=PatientFactory(date_of_birth=None),
+    )
+    text = text_of(page_of(maya_client.get(detail_url(call))))
+    assert "Sciatica since March" in text and "Not asked for a discovery call" in text
+    assert "8:00 AM for the caller (Vancouver time)" in text
+    assert "A discovery call asks no health questions" in text and "Agreed to be contacted" in text
+
+
 def test_the_appointment_reads_in_a_constant_number_of_queries(
     maya_client, graces_visit, django_assert_max_num_queries
 ):

@@ -197,6 +197,17 @@ class TestAvailability:
             assert (local_iso(two_pm + timedelta(minutes=minutes), westerville) in starts) is free, minutes
         assert starts[-1] == local_iso(two_pm + timedelta(hours=2), westerville)  # 16:00, ends at closing
 
+    def test_the_phone_line_offers_only_discovery_calls(
+        self, client, dry_needling, discovery_call, phone_line, physio, booking_day
+    ):
+        # Maya works the phone line and gives dry needling: a treatment is never offered there
+        # (a probe once got 29 treatment times at the by-phone location, each refused with 409).
+        physio.qualifications.get_or_create(service=dry_needling)
+        treatments = client.get(self.url(dry_needling, phone_line, booking_day)).json()
+        calls = client.get(self.url(discovery_call, phone_line, booking_day)).json()
+        assert treatments["slots"] == []
+        assert len(calls["slots"]) == 32  # 9:00-17:00 in 15-minute calls
+
     def test_one_practitioner_or_any(self, client, dry_needling, westerville, physio, acupuncturist, open_all_week,
                                      booking_day, ten_am):  # fmt: skip
         acupuncturist.qualifications.create(service=dry_needling)

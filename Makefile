@@ -1,4 +1,4 @@
-# Two commands do all the set-up on a fresh machine (Python 3.11+ and make; make test also npm and Java 17+):
+# Two commands do all the set-up on a fresh machine (Python 3.12+ and make; make test also npm and Java 17+):
 #   make run    the site with a demo clinic on an embedded PostgreSQL, http://127.0.0.1:8000
 #   make test   the whole suite (lint, migrations check, unit, browser) on the same server
 # DATABASE_URL=postgres://... points both at a real server instead.
@@ -9,10 +9,10 @@ VENV_PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: run test manage bench serve worker loadtest restore-drill clean-data
+.PHONY: run test test-fast manage bench serve worker loadtest restore-drill clean-data
 
 $(INSTALLED): requirements.txt requirements-dev.txt
-	@test -n "$(PYTHON)" || { echo "No Python 3.11+ found: set PYTHON=/path/to/python3"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found: set PYTHON=/path/to/python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -30,6 +30,11 @@ run: $(INSTALLED)
 
 test: $(INSTALLED) $(NODE_INSTALLED)
 	$(VENV_PY) scripts/dev.py test $(ARGS)
+
+# make test-fast: the same lint and checks, and every test but the browser and scripts ones
+# (no Chromium, Java or throwaway clusters): the loop for local work. CI runs `make test`.
+test-fast: $(INSTALLED)
+	$(VENV_PY) scripts/dev.py test --ignore=tests/browser --ignore=tests/scripts $(ARGS)
 
 # make manage ARGS="createsuperuser": any manage.py command on the same database.
 manage: $(INSTALLED)

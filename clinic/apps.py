@@ -6,6 +6,11 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic catalogue"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from clinic.roles import sync_roles_after_migrate
+
+        post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="clinic.sync_roles")
         # Connect the login signals: staff_otp remembers whether a staff user has a second
         # factor, staff_auth counts failed logins per account.
         from clinic import staff_auth, staff_otp  # noqa: F401

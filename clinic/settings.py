@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-import django
 
 from clinic import logging as log_hygiene
 
@@ -329,20 +328,7 @@ if _email_backend.endswith("smtp.EmailBackend"):
     }
 elif _email_backend.endswith("filebased.EmailBackend"):
     _email_options = {"file_path": env_str("EMAIL_FILE_PATH")}
-if django.VERSION >= (6, 1):
-    MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
-else:  # Django 5.2 on Python 3.11
-    EMAIL_BACKEND = _email_backend
-    _classic_names = {
-        "host": "EMAIL_HOST",
-        "port": "EMAIL_PORT",
-        "username": "EMAIL_HOST_USER",
-        "password": "EMAIL_HOST_PASSWORD",
-        "use_tls": "EMAIL_USE_TLS",
-        "timeout": "EMAIL_TIMEOUT",
-        "file_path": "EMAIL_FILE_PATH",
-    }
-    globals().update({_classic_names[option]: value for option, value in _email_options.items()})
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="clinic@localhost" if DEBUG else _REQUIRED)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The clinic's own inbox: new discovery-call requests are announced there.

@@ -1,10 +1,8 @@
 #!/bin/sh
-# Prints the command of the newest Python >= 3.11 on this machine.
-# Django 6 needs Python 3.12+; on a machine with only 3.11 the requirements'
-# markers fall back to Django 5.2 LTS, so 3.11 still works.
+# Prints the command of the newest Python >= 3.12 on this machine (Django 6 needs 3.12+).
 # pyenv shims answer for every version but only run the selected one, so each
 # candidate is actually executed, and pyenv's installed versions are tried too.
-ok() { "$@" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
+ok() { "$@" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }
 for candidate in python3.14 python3.13 python3.12; do
     if ok "$candidate"; then command -v "$candidate"; exit 0; fi
 done
@@ -13,8 +11,6 @@ if command -v pyenv >/dev/null 2>&1; then
         if ok "$dir/bin/python3"; then echo "$dir/bin/python3"; exit 0; fi
     done
 fi
-for candidate in python3 python3.11; do
-    if ok "$candidate"; then command -v "$candidate"; exit 0; fi
-done
-echo "No Python 3.11 or newer found: install one, or run make with PYTHON=/path/to/python3" >&2
+if ok python3; then command -v python3; exit 0; fi
+echo "No Python 3.12 or newer found: install one, or run make with PYTHON=/path/to/python3" >&2
 exit 1

@@ -1,7 +1,6 @@
 """The shared cast: a receptionist, two practitioners, a superuser and an outsider,
 in a small clinic with two locations in different time zones."""
 
-import functools
 import importlib
 from datetime import date, time, timedelta
 
@@ -9,13 +8,11 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from booking.availability import local_instant
 from booking.models import WorkingHours
-from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
+from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP, sync_roles
 from tests.factories import (
     ConditionFactory,
     LocationFactory,
@@ -31,31 +28,11 @@ def _empty_cache():
     cache.clear()
 
 
-# The data migrations that give the role groups their permissions, in migration order.
-ROLE_MIGRATIONS = [
-    ("clinic.migrations.0002_role_groups", "create_role_groups"),
-    ("booking.migrations.0004_reception_permissions", "grant"),
-    ("booking.migrations.0008_reception_workplace_permissions", "grant"),
-    ("booking.migrations.0011_reception_series_permissions", "grant"),
-    ("patients.migrations.0004_reception_patient_permissions", "grant"),
-    ("patients.migrations.0006_reception_export_permission", "grant"),
-    ("discovery.migrations.0002_reception_permissions", "grant"),
-    ("waitlist.migrations.0003_reception_permissions", "grant"),
-]
-
-
-@functools.cache
-def _migrated_apps():
-    """The historical app registry the data migrations expect (they mark app configs as
-    having models, which must not touch the real registry)."""
-    return MigrationLoader(connection).project_state().apps
-
-
 @pytest.fixture(autouse=True)
 def _rows_from_data_migrations(request):
     """Transactional tests (real concurrent connections, the live server) end with a flush
-    that empties what data migrations wrote. Put the rows tests rely on back first:
-    the role groups with their permissions, and the published consent text."""
+    that empties what migrate wrote. Put the rows tests rely on back first: the role groups
+    with their permissions (clinic/roles.py), and the published consent text."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or {
         "transactional_db",
@@ -64,8 +41,7 @@ def _rows_from_data_migrations(request):
     if not transactional:
         return
     request.getfixturevalue("transactional_db")
-    for module, function in ROLE_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(_migrated_apps(), None)
+    sync_roles()
     importlib.import_module("patients.migrations.0002_consent_version_1").publish_version_1(apps, None)
 
 

@@ -1,35 +1,7 @@
-from django.contrib.auth.management import create_permissions
+"""Once granted Reception's permissions here. The roles are code now (clinic/roles.py, synced
+after every migrate): the operation stays, doing nothing, so the migration graph is unchanged."""
+
 from django.db import migrations
-
-RECEPTION_GROUP = "Reception"
-# Frozen as of this migration: reception runs schedules and appointments and reads patients.
-RECEPTION_PERMISSIONS = {
-    "booking": [
-        "view_appointment",
-        "view_historicalappointment",
-        "view_workinghours",
-        "add_workinghours",
-        "change_workinghours",
-        "delete_workinghours",
-        "view_timeoff",
-        "add_timeoff",
-        "change_timeoff",
-        "delete_timeoff",
-    ],
-    "patients": ["view_patient", "change_patient"],
-}
-
-
-def grant(apps, schema_editor):
-    for label in RECEPTION_PERMISSIONS:
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    reception, _ = Group.objects.get_or_create(name=RECEPTION_GROUP)
-    for label, codenames in RECEPTION_PERMISSIONS.items():
-        reception.permissions.add(*Permission.objects.filter(content_type__app_label=label, codename__in=codenames))
 
 
 class Migration(migrations.Migration):
@@ -39,4 +11,4 @@ class Migration(migrations.Migration):
         ("clinic", "0002_role_groups"),
     ]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -1,23 +1,5 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 from django.utils import timezone
-
-RECEPTION_GROUP = "Reception"
-# Frozen as of this migration: reception reads the audit trail of patient records and merges
-# duplicates. Still no delete: a duplicate leaves only through the merge, which records it.
-RECEPTION_PERMISSIONS = {"patients": ["view_historicalpatient", "merge_patients"]}
-
-
-def grant(apps, schema_editor):
-    for label in RECEPTION_PERMISSIONS:
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    reception, _ = Group.objects.get_or_create(name=RECEPTION_GROUP)
-    for label, codenames in RECEPTION_PERMISSIONS.items():
-        reception.permissions.add(*Permission.objects.filter(content_type__app_label=label, codename__in=codenames))
 
 
 def record_existing_patients(apps, schema_editor):
@@ -48,6 +30,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        # Once granted Reception's permissions: clinic/roles.py does, after every migrate.
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
         migrations.RunPython(record_existing_patients, migrations.RunPython.noop),
     ]

@@ -6,7 +6,6 @@ import re
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import django
 import pytest
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
@@ -47,10 +46,7 @@ def calendar_of(message):
 @pytest.fixture
 def file_mailbox(settings, tmp_path):
     backend = "django.core.mail.backends.filebased.EmailBackend"
-    if django.VERSION >= (6, 1):
-        settings.MAILERS = {"default": {"BACKEND": backend, "OPTIONS": {"file_path": str(tmp_path)}}}
-    else:
-        settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH = backend, str(tmp_path)
+    settings.MAILERS = {"default": {"BACKEND": backend, "OPTIONS": {"file_path": str(tmp_path)}}}
     settings.CHANGE_NOTICE_SETTLE_SECONDS = 0  # the journey does not wait three minutes
     return tmp_path
 

@@ -26,7 +26,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", search_engines.robots_txt, name="robots_txt"),
     path("favicon.ico", search_engines.favicon, name="favicon"),
-    path("api/v1/", include(("booking.api", "api"))),
+    path("api/v1/", include(("api.urls", "api"))),
     path("staff/", include(staff_otp.urlpatterns)),
     path("admin/reception/", include("reception.urls")),
     path("admin/", admin.site.urls),

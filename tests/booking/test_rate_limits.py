@@ -18,7 +18,7 @@ from django.urls import reverse
 from booking import throttling
 from booking.models import Appointment, TreatmentSeries
 from clinic.throttling import REFUSED
-from tests.booking.test_api import API, booking_payload, local_iso, post_json
+from tests.api.test_booking import API, booking_payload, local_iso, post_json
 from tests.booking.test_series import book_weekly, week
 from tests.booking.test_wizard import DETAILS, choice
 from tests.factories import AppointmentFactory

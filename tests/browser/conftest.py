@@ -160,7 +160,7 @@ def page(browser, live_server, viewport):
 def demo_clinic(transactional_db):
     """The demo clinic, committed so the live server's thread sees it (the groups and consent
     text it needs are restored by tests/conftest.py's _rows_from_data_migrations)."""
-    from clinic.demo import seed_demo_clinic
+    from demo.clinic import seed_demo_clinic
 
     seed_demo_clinic()
 

@@ -27,8 +27,8 @@ from playwright.sync_api import Page, Response, expect
 from booking.availability import available_slots
 from booking.models import Appointment, TimeOff
 from booking.services import cancel_appointment
-from clinic import demo_content
 from clinic.models import Location, Practitioner, Service
+from demo import content as demo_content
 from discovery import views as discovery_views
 from discovery.models import DiscoveryCallRequest
 from tests.browser.conftest import NU_CHECKER_SKIP_PREFIX, TIMEOUT_MS, in_ci

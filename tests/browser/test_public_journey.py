@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from clinic import demo_content
+from demo import content as demo_content
 from tests.browser.conftest import DESKTOP, assert_accessible
 
 PUBLIC_PAGES = [

@@ -16,10 +16,10 @@ from booking.models import Appointment
 from clinic.logging import CACHE_FAILURES_LOGGER, OncePerMinute
 from discovery.models import DiscoveryCallRequest
 from discovery.throttling import RATE as CALL_BACK_RATE
-from tests.booking.test_api import API
+from tests.api.test_booking import API
+from tests.api.test_discovery_calls import payload
+from tests.api.test_discovery_calls import post as post_call_back
 from tests.booking.test_wizard import DETAILS
-from tests.discovery.test_api import payload
-from tests.discovery.test_api import post as post_call_back
 
 pytestmark = pytest.mark.django_db
 

@@ -35,9 +35,9 @@ def test_the_outage_answer(monkeypatch, unguarded, westerville, physio, error):
     text = page.content.decode()
     assert MESSAGE in text and "(614) 555-0142" in text and 'href="tel:+16145550142"' in text
 
-    import booking.api
+    import api.booking
 
-    monkeypatch.setattr(booking.api, "_appointment_by_token", down)
+    monkeypatch.setattr(api.booking, "_appointment_by_token", down)
     api = unguarded.get("/api/v1/appointments/" + "a" * 43)
     assert api.status_code == 503 and api["Retry-After"] == "30"
     assert api.json() == {"code": "unavailable", "message": MESSAGE}

@@ -81,7 +81,7 @@ def test_a_stored_address_is_given_up_on_once_without_a_crash(physio, caplog):
 
 
 def test_the_demo_patient_has_an_address_the_relay_can_take():
-    from clinic.demo import DEMO_BOOKINGS, _ascii
+    from demo.clinic import DEMO_BOOKINGS, _ascii
 
     assert [first for first, *_ in DEMO_BOOKINGS if not _ascii(first).isascii()] == []
     assert _ascii("tomás") == "tomas"

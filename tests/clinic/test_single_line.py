@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.single_line import MESSAGE
 from patients.models import Patient
-from tests.booking.test_api import booking_payload
+from tests.api.test_booking import booking_payload
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test import RequestFactory, override_settings
 
 from clinic.logging import OncePerMinute
 from clinic.throttling import UNKNOWN_CLIENT, client_network
-from tests.discovery.test_api import payload, post
+from tests.api.test_discovery_calls import payload, post
 
 pytestmark = pytest.mark.django_db
 

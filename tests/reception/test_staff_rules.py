@@ -14,7 +14,7 @@ from django.urls import reverse
 from booking.availability import BookingRules, available_slots, local_instant
 from booking.models import Appointment
 from booking.services import BookingError, book_appointment, reschedule_appointment
-from tests.booking.test_api import API, booking_payload, post_json
+from tests.api.test_booking import API, booking_payload, post_json
 from tests.booking.test_wizard import details_post
 from tests.factories import AppointmentFactory, ServiceFactory, patient_details
 from tests.helpers import NO_FLAGS, book

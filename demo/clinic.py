@@ -12,9 +12,9 @@ from django.utils import timezone
 from booking.availability import available_slots
 from booking.models import Appointment, WorkingHours
 from booking.services import BookingError, book_appointment
-from clinic import demo_content
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
 from clinic.roles import PRACTITIONER_GROUP, RECEPTION_GROUP
+from demo import content as demo_content
 from patients.services import PatientDetails, ScreeningAnswers
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published password; seed_demo refuses to run outside DEBUG

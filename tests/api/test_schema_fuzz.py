@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from booking.openapi import DOCUMENT
+from api.openapi import DOCUMENT
 from clinic.wsgi import application
 from tests.helpers import Bookings
 

@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from booking.openapi import DOCUMENT
+from api.openapi import DOCUMENT
 from discovery.models import DiscoveryCallRequest
-from tests.booking.test_api import conforms
+from tests.api.test_booking import conforms
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,5 @@
+"""The email worker: every app's due emails (clinic/worker.py), sent outside any request."""
+
 import logging
 import signal
 import threading
@@ -6,38 +8,9 @@ from collections.abc import Callable, Iterable
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
-from booking.notifications import (
-    due_aftercare,
-    due_cancellation_notices,
-    due_confirmations,
-    due_move_notices,
-    due_reminders,
-    due_series_confirmations,
-    send_aftercare,
-    send_cancellation_notice,
-    send_confirmation,
-    send_move_notice,
-    send_reminder,
-    send_series_confirmation,
-)
+from clinic import worker
 from clinic.logging import OncePerMinute
-from clinic.outbox import MailServerUnavailable, due_retries, retry
-from clinic.staff_auth import due_lockout_notices, send_lockout_notice
-from discovery.notifications import (
-    due_acknowledgements,
-    due_clinic_notices,
-    send_acknowledgement,
-    send_clinic_notice,
-)
-from waitlist.notifications import (
-    due_gone_notices,
-    due_joined_emails,
-    due_offers,
-    send_gone_notice,
-    send_joined_email,
-    send_offer,
-)
-from waitlist.services import due_freed_times, offer_freed_time
+from clinic.outbox import MailServerUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -85,36 +58,13 @@ class Command(BaseCommand):
             self.stdout.write("Email worker stopped.")
 
     def send_due(self, stopping: threading.Event | None = None) -> int:
+        """One round over every app's due work (clinic/worker.py), in its order."""
         stopping = stopping or threading.Event()
-        # Emails waiting for the mail server, or whose worker died, before any new one.
-        sent = _send_each(due_retries(), retry, stopping)
-        # Freed time next: the offers it makes go out in this same round.
-        for freed_id in due_freed_times():
-            if stopping.is_set():
-                return sent
-            try:
-                offer_freed_time(freed_id)
-            except DatabaseError:
-                raise
-            except Exception:  # rolled back, retried next round; the rest must go on
-                logger.exception("Offering freed time #%s failed; will retry", freed_id)
-        for due, send in [
-            (due_confirmations, send_confirmation),
-            (due_series_confirmations, send_series_confirmation),
-            (due_move_notices, send_move_notice),
-            (due_cancellation_notices, send_cancellation_notice),
-            (due_reminders, send_reminder),
-            (due_aftercare, send_aftercare),
-            (due_acknowledgements, send_acknowledgement),
-            (due_clinic_notices, send_clinic_notice),
-            (due_joined_emails, send_joined_email),
-            (due_gone_notices, send_gone_notice),
-            (due_offers, send_offer),
-            (due_lockout_notices, send_lockout_notice),
-        ]:
+        sent = 0
+        for work in worker.due_work():
             if stopping.is_set():
                 break
-            sent += _send_each(due(), send, stopping)
+            sent += _send_each(work.due(), work.send, stopping)
         return sent
 
 

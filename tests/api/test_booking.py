@@ -1,4 +1,4 @@
-"""The JSON API v1 (booking/api.py) against its OpenAPI document (booking/openapi.py)."""
+"""The JSON API v1 (api/booking.py) against its OpenAPI document (api/openapi.py)."""
 
 import copy
 import json
@@ -10,11 +10,11 @@ from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
-from booking.api import not_found
+from api.booking import not_found
+from api.openapi import DOCUMENT
 from booking.availability import local_instant
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import Appointment
-from booking.openapi import DOCUMENT
 from patients.models import Patient, Screening
 from tests.factories import AppointmentFactory, LocationFactory, PatientFactory, ServiceFactory, patient_details
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic.demo import DEMO_PASSWORD, seed_demo_bookings, seed_demo_clinic
+from demo.clinic import DEMO_PASSWORD, seed_demo_bookings, seed_demo_clinic
 
 
 class Command(BaseCommand):

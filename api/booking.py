@@ -1,4 +1,4 @@
-"""JSON API v1: the public, anonymous booking endpoints. The contract is booking/openapi.py.
+"""JSON API v1: the public, anonymous booking endpoints. The contract is api/openapi.py.
 
 Each view parses, validates (the body's shape against the OpenAPI request schema, then
 the same forms as the web wizard), calls a service or selector and answers JSON.
@@ -24,11 +24,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import path, re_path
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from api.openapi import (
+    BOOKING_REQUEST,
+    CANCEL_REQUEST,
+    DOCUMENT,
+    MANAGE_TOKEN_RE,
+    RESCHEDULE_REQUEST,
+    SLUG_RE,
+)
 from booking import throttling
 from booking.availability import (
     AVAILABILITY_CACHE_SECONDS,
@@ -41,19 +48,10 @@ from booking.availability import (
 )
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import Appointment
-from booking.openapi import (
-    BOOKING_REQUEST,
-    CANCEL_REQUEST,
-    DOCUMENT,
-    MANAGE_TOKEN_RE,
-    RESCHEDULE_REQUEST,
-    SLUG_RE,
-)
 from booking.selectors import availability_request_lookup
 from booking.services import BookingError, book_appointment, cancel_appointment, reschedule_appointment
 from clinic import selectors
 from clinic.models import Location, Practitioner, Service
-from discovery.api import discovery_call_create
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -174,7 +172,7 @@ def json_body(request: HttpRequest, schema: dict, *, required: bool) -> dict:
 
 
 def shape_errors(value: object, schema: dict, field: str = "") -> FieldErrors:
-    """Check a decoded JSON value against a request schema of booking/openapi.py: type,
+    """Check a decoded JSON value against a request schema of api/openapi.py: type,
     required, properties, items, enum and maxLength. Formats are the parsers' and forms' job."""
     name = field or "body"
     expected = schema.get("type")
@@ -558,19 +556,3 @@ def openapi_document(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 def not_found(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"code": "not_found", "message": "There is nothing at this address."}, status=404)
-
-
-urlpatterns = [
-    path("locations", location_list, name="locations"),
-    path("services", service_list, name="services"),
-    path("practitioners", practitioner_list, name="practitioners"),
-    path("availability", availability, name="availability"),
-    path("appointments", appointment_create, name="appointments"),
-    path("appointments/<str:manage_token>", appointment_detail, name="appointment"),
-    path("appointments/<str:manage_token>/cancel", appointment_cancel, name="appointment_cancel"),
-    path("appointments/<str:manage_token>/reschedule", appointment_reschedule, name="appointment_reschedule"),
-    path("discovery-calls", never_cache(api_view("POST")(discovery_call_create)), name="discovery_calls"),
-    path("openapi.json", openapi_document, name="openapi"),
-    # Anything else under /api/v1/ answers JSON too, never the site's HTML 404 page.
-    re_path(r"", not_found, name="not_found"),
-]

@@ -4,9 +4,9 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from booking.models import Appointment
-from clinic.demo import DEMO_BOOKINGS
 from clinic.models import Condition, Location, Practitioner, PractitionerService, Service
 from clinic.selectors import follow_up_service_for
+from demo.clinic import DEMO_BOOKINGS
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,8 @@
 """POST /api/v1/discovery-calls: a call-back request from another front end (the clinic's own
-website, a chat widget). The contract is DISCOVERY_CALL_REQUEST in booking/openapi.py.
+website, a chat widget). The contract is DISCOVERY_CALL_REQUEST in api/openapi.py.
 
-Routed in booking/api.py, the /api/v1/ URLconf, which wraps this view in its api_view
-("POST"): CSRF-exempt, anonymous (the session is never read), JSON errors. booking.api
-imports this module for that route, so its helpers are imported here at call time: a
-module-level import each way would be a cycle.
+Routed in api/urls.py, which wraps this view in api.booking's api_view("POST"): CSRF-exempt,
+anonymous (the session is never read), JSON errors.
 
 Answers: 201 {"reference"}, the reference of this request, also when this phone number already
 asked within 24 hours (discovery.services.submit_call_request keeps it with the earlier one and
@@ -16,7 +14,8 @@ number to call instead.
 
 from django.http import HttpRequest, JsonResponse
 
-from booking.openapi import DISCOVERY_CALL_REQUEST
+from api.booking import field_errors, json_body, problem
+from api.openapi import DISCOVERY_CALL_REQUEST
 from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackForm
@@ -25,8 +24,6 @@ from discovery.throttling import over_the_limit
 
 
 def discovery_call_create(request: HttpRequest) -> JsonResponse:
-    from booking.api import field_errors, json_body, problem
-
     body = json_body(request, DISCOVERY_CALL_REQUEST, required=True)
     form = CallBackForm(data={**body, "conditions": body.get("conditions", [])})
     if not form.is_valid():

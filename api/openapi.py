@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the JSON API v1, served at /api/v1/openapi.json.
 
-Hand-written, and the contract: booking.api checks every request body against the
+Hand-written, and the contract: api.booking checks every request body against the
 request schemas below (type, required, properties, items, enum, maxLength) before the
 web forms see it, so the document cannot promise a shape the API does not enforce.
 Formats (date, date-time, email), patterns and `const` are enforced by the forms and
@@ -56,7 +56,7 @@ def _object(properties: dict, *, required: list[str] | None = None, closed: bool
     return schema
 
 
-# Requests (booking.api validates against these dicts).
+# Requests (api.booking validates against these dicts).
 
 PATIENT_REQUEST = _object(
     {

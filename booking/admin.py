@@ -22,19 +22,42 @@ from booking.availability import (
     UnclearLocalTime,
     exact_local_instant,
 )
-from booking.models import Appointment, TimeOff, TreatmentSeries, WorkingHours
+from booking.models import Appointment, TimeOff, TreatmentSeries, WorkingHours, time_off_zone
 from booking.selectors import (
     appointments_during_time_off,
     series_overview,
-    time_off_zone,
 )
 from booking.services import (
     lock_practitioner,
 )
-from clinic.admin_base import AuditTrailAdmin, NamedAutocomplete, PhoneSearchMixin, SafeChangelistMixin
+from clinic.admin_base import AuditTrailAdmin, NamedAutocomplete, PhoneSearchMixin, ReadOnlyInline, SafeChangelistMixin
 from clinic.clock import staff_date_time, staff_datetime
 from clinic.models import Location
-from patients.admin import AppointmentHistoryInline
+
+
+class AppointmentHistoryInline(ReadOnlyInline):
+    """Every appointment of the patient, newest first. Read-only: bookings change through
+    booking.services, from the appointment's own page."""
+
+    model = Appointment
+    fk_name = "patient"
+    verbose_name = "appointment"
+    verbose_name_plural = "appointment history"
+    fields = ["reference_link", "starts_local", "service", "practitioner", "location", "status"]
+    readonly_fields = fields
+    ordering = ["-start"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("service", "practitioner", "location")
+
+    @admin.display(description="reference")
+    def reference_link(self, appointment: Appointment) -> str:
+        url = reverse("admin:booking_appointment_change", args=[appointment.pk])
+        return format_html('<a href="{}">{}</a>', url, appointment.reference)
+
+    @admin.display(description="starts (local time)")
+    def starts_local(self, appointment: Appointment) -> str:
+        return f"{staff_date_time(appointment.local_start)} {appointment.location.timezone}"
 
 
 class LocalDateHierarchyMixin:

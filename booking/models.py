@@ -96,14 +96,23 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Imported here: the selectors module imports these models.
-        from booking.selectors import time_off_zone
-
         who = self.practitioner or self.location
         # Shown in the admin's messages, titles and history: in the local time it was typed in,
         # or in UTC, named, when the practitioner works in more than one zone.
         zone = time_off_zone(location=self.location, practitioner=self.practitioner) or UTC
         return f"{who} off {local_period(self.start, self.end, zone)}"
+
+
+def time_off_zone(*, location: Location | None, practitioner: Practitioner | None) -> ZoneInfo | None:
+    """The zone time off is entered and shown in: its location's, else the one zone all the
+    practitioner's locations share. None when that is ambiguous (or there is no location):
+    then the location must be named. practitioner.locations may be prefetched."""
+    if location is not None:
+        return location.zone
+    if practitioner is None:
+        return None
+    zone_names = {place.timezone for place in practitioner.locations.all()}
+    return ZoneInfo(zone_names.pop()) if len(zone_names) == 1 else None
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone

@@ -603,18 +603,6 @@ def screening_or_none(appointment: Appointment) -> Screening | None:
         return None
 
 
-def time_off_zone(*, location: Location | None, practitioner: Practitioner | None) -> ZoneInfo | None:
-    """The zone time off is entered and shown in: its location's, else the one zone all the
-    practitioner's locations share. None when that is ambiguous (or there is no location):
-    then the location must be named. practitioner.locations may be prefetched."""
-    if location is not None:
-        return location.zone
-    if practitioner is None:
-        return None
-    zone_names = {place.timezone for place in practitioner.locations.all()}
-    return ZoneInfo(zone_names.pop()) if len(zone_names) == 1 else None
-
-
 def upcoming_time_off(*, practitioner: Practitioner, now: datetime) -> QuerySet[TimeOff]:
     """The practitioner's own time off not yet over (begun or to come), earliest first, with
     the location whose zone it was typed in. One query (time_off_zone needs

@@ -826,7 +826,7 @@ def add_time_off(
     """The practitioner is away from `start` to `end` (aware instants), everywhere.
 
     `location` names whose local time the times were typed in (needed to show them again
-    when the practitioner works in several zones; see booking.selectors.time_off_zone).
+    when the practitioner works in several zones; see booking.models.time_off_zone).
     Raises BookingError with code invalid_range, invalid_location or overlaps_appointments
     (a TimeOffOverlapsAppointments listing them); nothing is stored then.
     """

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "schedule",
     "waitlist",
     "reception",
+    "privacy",
     "demo",
 ]
 

@@ -36,13 +36,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from booking.availability import local_instant
-from booking.models import Appointment, TimeOff
+from booking.models import Appointment, TimeOff, time_off_zone
 from booking.selectors import (
     SCREENING_FLAGS,
     ScreeningFlag,
     clipped_to_day,
     screening_or_none,
-    time_off_zone,
     with_new_patient_flag,
 )
 from booking.services import allowed_status_changes

@@ -1,7 +1,7 @@
 """A practitioner's own time off: list what is coming, add a period, remove one.
 
 Times are typed as wall-clock times in the practitioner's zone, the same rule as the admin's
-time off form (booking.selectors.time_off_zone): the one zone all their locations share, or,
+time off form (booking.models.time_off_zone): the one zone all their locations share, or,
 when they work in several zones, the zone of the location they name. Adding goes through
 booking.services.add_time_off, which refuses a period with booked patients in it.
 """
@@ -25,8 +25,8 @@ from booking.availability import (
     UnclearLocalTime,
     exact_local_instant,
 )
-from booking.models import TimeOff, local_period
-from booking.selectors import time_off_zone, upcoming_time_off
+from booking.models import TimeOff, local_period, time_off_zone
+from booking.selectors import upcoming_time_off
 from booking.services import BookingError, TimeOffOverlapsAppointments, add_time_off, remove_time_off
 from clinic.clock import staff_time
 from clinic.models import Location, Practitioner

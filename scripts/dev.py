@@ -224,6 +224,7 @@ def test(pytest_args: list[str]) -> int:
         [PYTHON, "-m", "ruff", "check", "."],
         [PYTHON, "-m", "ruff", "format", "--check", "."],
         [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"],
+        [str(Path(PYTHON).parent / "lint-imports")],
         [PYTHON, "-m", "pytest", *pytest_args],
     ]
     for step in steps:

@@ -11,7 +11,8 @@ from booking.forms import NAME_MAX, PHONE_INVALID, day_field
 from clinic.email_addresses import EmailAddressField
 from clinic.models import Location, Service
 from clinic.single_line import SingleLineField
-from waitlist.services import Contact, WaitlistError, Wish, check_wish, local_today
+from waitlist.selectors import local_today
+from waitlist.services import Contact, WaitlistError, Wish, check_wish
 
 TIMES_OF_DAY = [
     ("mornings", "Mornings (before 12:00)"),

@@ -1,16 +1,38 @@
 """Read paths of the waiting list pages."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from booking.availability import Slot, slot_at
+from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, slot_at
 from booking.selectors import MANAGE_TOKEN
+from clinic.models import Location
 from waitlist.models import WaitlistEntry, WaitlistOffer
-from waitlist.services import free_slots_for_wish
 
 # The waiting list's links are made as the manage links are (secrets.token_urlsafe, up to 64
 # characters): anything else, a NUL above all (PostgreSQL refuses it in a query), is no link.
+
+
+def local_today(location: Location, now: datetime | None = None) -> date:
+    return timezone.localtime(now or timezone.now(), location.zone).date()
+
+
+def free_slots_for_wish(entry: WaitlistEntry, *, first_day: date, last_day: date, now: datetime) -> list[Slot]:
+    """Free times for the entry's service, location and practitioner (or anyone) on these local
+    days, kept inside the entry's range, from today, within one engine window. Times of day
+    are the caller's to check (entry.wants_time_of_day)."""
+    first_day = max(first_day, entry.first_day, local_today(entry.location, now))
+    last_day = min(last_day, entry.last_day, first_day + timedelta(days=MAX_WINDOW_DAYS - 1))
+    if last_day < first_day:
+        return []
+    return available_slots(
+        service=entry.service,
+        location=entry.location,
+        practitioner=entry.practitioner,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+    )
 
 
 def entry_by_token(token: str) -> WaitlistEntry | None:

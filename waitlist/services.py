@@ -14,13 +14,14 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from booking.availability import MAX_WINDOW_DAYS, Slot, available_slots, bookable_practitioners, local_instant
+from booking.availability import Slot, bookable_practitioners, local_instant
 from booking.models import Appointment
 from booking.services import BookingError, book_appointment
 from clinic.locks import advisory_xact_lock
 from clinic.models import Location, Practitioner, Service
 from patients.services import PatientDetails, ScreeningAnswers
 from waitlist.models import FreedTime, WaitlistEntry, WaitlistOffer
+from waitlist.selectors import free_slots_for_wish, local_today
 
 # A freed time is offered to at most this many waiting patients, earliest on the list first:
 # enough that one of them takes it, few enough that most are not told "it went" minutes later.
@@ -54,10 +55,6 @@ class Contact:
     last_name: str
     email: str
     phone: str  # E.164
-
-
-def local_today(location: Location, now: datetime | None = None) -> date:
-    return timezone.localtime(now or timezone.now(), location.zone).date()
 
 
 def latest_waiting_day(location: Location, now: datetime | None = None) -> date:
@@ -282,24 +279,6 @@ def _offers_for(freed: FreedTime, now: datetime) -> list[WaitlistOffer]:
             )
             break
     return offers
-
-
-def free_slots_for_wish(entry: WaitlistEntry, *, first_day: date, last_day: date, now: datetime) -> list[Slot]:
-    """Free times for the entry's service, location and practitioner (or anyone) on these local
-    days, kept inside the entry's range, from today, within one engine window. Times of day
-    are the caller's to check (entry.wants_time_of_day)."""
-    first_day = max(first_day, entry.first_day, local_today(entry.location, now))
-    last_day = min(last_day, entry.last_day, first_day + timedelta(days=MAX_WINDOW_DAYS - 1))
-    if last_day < first_day:
-        return []
-    return available_slots(
-        service=entry.service,
-        location=entry.location,
-        practitioner=entry.practitioner,
-        first_day=first_day,
-        last_day=last_day,
-        now=now,
-    )
 
 
 def _clash(one: Slot, one_busy_until: datetime, other: Slot, other_busy_until: datetime) -> bool:

@@ -413,7 +413,7 @@ def test_a_failed_confirmation_waits_in_the_outbox_with_what_it_tells(monkeypatc
 
 
 def test_an_anonymised_patients_pending_notice_is_given_up_not_sent(booked, receptionist):
-    from patients.services import anonymise_patient
+    from privacy.services import anonymise_patient
 
     cancel_appointment(appointment=booked, actor=receptionist)
     anonymise_patient(patient=booked.patient, by=receptionist)

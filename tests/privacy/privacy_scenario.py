@@ -11,7 +11,8 @@ from booking.services import book_appointment, cancel_appointment, mark_complete
 from discovery.models import DiscoveryCallRequest
 from discovery.services import CallBackDetails, log_call_attempt, submit_call_request
 from patients.models import Patient
-from patients.services import PatientDetails, ScreeningAnswers, merge_patients, record_history_baseline
+from patients.services import PatientDetails, ScreeningAnswers, record_history_baseline
+from privacy.services import merge_patients
 from tests.factories import PatientFactory
 from waitlist.models import WaitlistEntry
 from waitlist.services import Contact, Wish, join_waitlist

@@ -10,9 +10,10 @@ from django.utils import timezone
 from booking.models import Appointment
 from booking.services import cancel_appointment
 from discovery.models import DiscoveryCallRequest
-from patients import services
 from patients.models import Patient, Screening
-from patients.services import PatientMergeError, ScreeningAnswers, merge_patients
+from patients.services import ScreeningAnswers
+from privacy import services
+from privacy.services import PatientMergeError, merge_patients
 from tests.factories import AppointmentFactory, PatientFactory
 from tests.helpers import book
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from clinic.roles import RECEPTION_GROUP
 from patients.models import Patient
 from tests.factories import AppointmentFactory, PatientFactory, UserFactory
-from tests.patients import privacy_scenario as scenario
+from tests.privacy import privacy_scenario as scenario
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:patients_patient_changelist")

@@ -12,15 +12,10 @@ from django.urls import reverse
 from booking.models import Appointment
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from patients.models import Patient, Screening
-from patients.services import (
-    ANONYMISED_DATE_OF_BIRTH,
-    PatientPrivacyError,
-    anonymise_patient,
-    export_patient,
-    find_or_create_patient,
-)
+from patients.services import find_or_create_patient
+from privacy.services import ANONYMISED_DATE_OF_BIRTH, PatientPrivacyError, anonymise_patient, export_patient
 from tests.factories import PatientFactory
-from tests.patients import privacy_scenario as scenario
+from tests.privacy import privacy_scenario as scenario
 from waitlist.models import WaitlistEntry, WaitlistOffer
 
 pytestmark = pytest.mark.django_db

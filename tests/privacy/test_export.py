@@ -8,10 +8,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from patients.models import Screening
-from patients.services import EXPORT_FORMAT, export_patient
+from privacy.services import EXPORT_FORMAT, export_patient
 from tests.discovery.factories import DiscoveryCallRequestFactory
 from tests.factories import AppointmentFactory, ConditionFactory, PatientFactory
-from tests.patients import privacy_scenario as scenario
+from tests.privacy import privacy_scenario as scenario
 from waitlist.models import WaitlistEntry
 
 pytestmark = pytest.mark.django_db

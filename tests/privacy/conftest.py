@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import PRACTITIONER_GROUP
 from tests.factories import UserFactory
-from tests.patients import privacy_scenario as scenario
+from tests.privacy import privacy_scenario as scenario
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def staff_practitioner(db):
 
 @pytest.fixture
 def person(dry_needling, westerville, open_all_week, ten_am, receptionist, booking_day, sciatica):
-    """Someone the clinic holds a lot about (tests/patients/privacy_scenario.py)."""
+    """Someone the clinic holds a lot about (tests/privacy/privacy_scenario.py)."""
     return scenario.person_with_everything(
         service=dry_needling,
         location=westerville,

@@ -22,14 +22,13 @@ from booking.models import Appointment, TimeOff, TreatmentSeries
 from booking.selectors import follow_up_service_offered
 from clinic.clock import staff_date_time
 from clinic.models import Location, Practitioner, Service
-from patients.models import Screening
+from patients.models import Patient, Screening
 from patients.services import (
     ONE_OF_THE_RED_FLAGS,
     RED_FLAGS,
     PatientDetails,
     ScreeningAnswers,
     current_consent,
-    details_of,
     find_or_create_patient,
 )
 
@@ -48,6 +47,9 @@ ALREADY_BOOKED_MESSAGE = "You already have an appointment at that time. Please c
 SESSION_BOOKED_MESSAGE = "That follow-up visit is booked already."
 TREATMENT_CONSENT_REQUIRED_MESSAGE = "Please read and agree to the treatment consent to book."
 CONTACT_CONSENT_REQUIRED_MESSAGE = "Please agree to be contacted, so we can call you at this time."
+DATE_OF_BIRTH_REQUIRED_MESSAGE = (
+    "This patient's record has no date of birth yet (a discovery call asks none): it is needed to book a treatment."
+)
 
 
 def book_appointment(
@@ -56,7 +58,8 @@ def book_appointment(
     location: Location,
     practitioner: Practitioner | None,
     start: datetime,
-    patient_details: PatientDetails,
+    patient_details: PatientDetails | None = None,
+    patient: Patient | None = None,
     screening: ScreeningAnswers,
     consent_given: bool,
     source: str = Appointment.Source.ONLINE,
@@ -71,6 +74,10 @@ def book_appointment(
     caller_timezone: str = "",
 ) -> Appointment:
     """Book `start` for the patient; practitioner=None assigns a free qualified one.
+
+    The patient: `patient`, a record already chosen (reception's pick, a follow-up's source),
+    booked as it is; or `patient_details` as typed, recognised or created by
+    find_or_create_patient. One of the two.
 
     `with_intake=False`: a free discovery call booked without the medical intake (the
     patient's wizard). `patient_details` may leave out the date of birth; no screening is kept
@@ -98,8 +105,15 @@ def book_appointment(
     unknown_flags = set(screening.red_flags) - set(RED_FLAGS) - {ONE_OF_THE_RED_FLAGS}
     if unknown_flags:
         raise ValueError(f"Unknown red flags: {sorted(unknown_flags)}")
-    if with_intake and (patient_details.date_of_birth is None or concern or caller_timezone):
-        raise ValueError("With the intake, the patient's date of birth is asked and answers go in a screening.")
+    if (patient is None) == (patient_details is None):
+        raise ValueError("Book for a patient record or for typed details, one of the two.")
+    if with_intake and (concern or caller_timezone):
+        raise ValueError("With the intake, the answers go in a screening.")
+    born = patient.date_of_birth if patient is not None else patient_details.date_of_birth
+    if with_intake and born is None:
+        if patient is None:
+            raise ValueError("With the intake, the patient's date of birth is asked.")
+        raise BookingError("date_of_birth_required", DATE_OF_BIRTH_REQUIRED_MESSAGE)
     if screening.red_flags:
         # Nothing is written for a refused attempt: no health detail is kept of it.
         raise BookingError(
@@ -125,6 +139,7 @@ def book_appointment(
                 practitioner=practitioner,
                 start=start,
                 patient_details=patient_details,
+                patient=patient,
                 screening=screening,
                 source=source,
                 now=now,
@@ -171,6 +186,7 @@ def _book_in_transaction(
     practitioner,
     start,
     patient_details,
+    patient,
     screening,
     source,
     now,
@@ -191,7 +207,10 @@ def _book_in_transaction(
         )
     # The patient's row is locked first (then the practitioners): a double-submitted form
     # waits here and then finds the first submission's appointment below.
-    patient = find_or_create_patient(details=patient_details, lock=True)
+    if patient is not None:
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    else:
+        patient = find_or_create_patient(details=patient_details, lock=True)
 
     # Lock the candidates' rows (in id order, so two bookings never deadlock): concurrent
     # bookings for the same practitioner queue here, then each re-checks the time below.
@@ -521,7 +540,7 @@ def book_follow_ups(
         return SeriesResult(series=series, created=False, sessions=[])
     source = series.source_appointment
     # The answers given with the source; no red flags: the patient confirmed none applies now.
-    patient_details, screening = details_of(source.patient), ScreeningAnswers.given_with(source.screening)
+    screening = ScreeningAnswers.given_with(source.screening)
     outcomes = []
     for number, wanted_start in enumerate(series.wanted_starts, start=1):
         if wanted_start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
@@ -530,7 +549,7 @@ def book_follow_ups(
             continue
         try:
             booked = _book_series_visit(
-                series, number, wanted_start, patient_details=patient_details, screening=screening, now=now
+                series, number, wanted_start, patient=source.patient, screening=screening, now=now
             )
         except BookingError as error:
             outcomes.append(SessionOutcome(number, wanted_start, error=error))
@@ -596,7 +615,7 @@ def book_series_session(
         series,
         session,
         start,
-        patient_details=details_of(source.patient),
+        patient=source.patient,
         screening=ScreeningAnswers.given_with(source.screening),
         now=now or timezone.now(),
     )
@@ -607,7 +626,7 @@ def _book_series_visit(
     session: int,
     start: datetime,
     *,
-    patient_details: PatientDetails,
+    patient: Patient,
     screening: ScreeningAnswers,
     now: datetime,
 ) -> Appointment:
@@ -616,7 +635,7 @@ def _book_series_visit(
         location=series.location,
         practitioner=series.practitioner,
         start=start,
-        patient_details=patient_details,
+        patient=patient,
         screening=screening,
         consent_given=True,  # given for the series (book_follow_ups' consent_given)
         consent_version=series.consent.version,

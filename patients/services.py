@@ -5,6 +5,7 @@ merging, export and anonymising are above every app (privacy.services)."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 
@@ -125,6 +126,39 @@ def record_history_baseline(*, patient_id: int) -> None:
     as_created._history_user = None  # not the editor: this is how the record came to us
     as_created._history_date = as_created.created_at
     Patient.history.bulk_history_create([as_created], default_change_reason="as created with a booking")
+
+
+class PatientRecordError(Exception):
+    """Why a change to a patient's record was refused; `message` is fit to show the receptionist."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def add_date_of_birth(*, patient: Patient, date_of_birth: date, by) -> Patient:
+    """Give a caller's record (a discovery call asks no date of birth) the one reception was
+    told, when they book a treatment; audited with `by`. Refused when another record already
+    has this email and date of birth: that is the same person, to merge first."""
+    with transaction.atomic():
+        record_history_baseline(patient_id=patient.pk)
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.date_of_birth is not None:
+            return locked
+        locked.date_of_birth = date_of_birth
+        locked._history_user = by
+        locked._change_reason = "date of birth added when booking a treatment"
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["date_of_birth", "updated_at"])
+        except IntegrityError as error:
+            if "patient_email_dob_unique" not in str(error):
+                raise
+            raise PatientRecordError(
+                f"Another patient record has {locked.email} and this date of birth: the same person. "
+                "Merge the two records first, then book."
+            ) from None
+    return locked
 
 
 def current_consent() -> ConsentText:

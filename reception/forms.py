@@ -22,7 +22,7 @@ from clinic import clock
 from clinic.admin_base import NamedAutocomplete
 from clinic.models import Practitioner
 from patients.models import Patient
-from patients.services import PatientDetails, details_of
+from patients.services import PatientDetails
 
 NEW_PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "date_of_birth")
 # The answers the calendar shows as flags: dropping one by picking an existing patient is asked about.
@@ -184,6 +184,11 @@ class PhoneBookingStepsForm(forms.Form):
         return urlencode({name: value for name, value in params.items() if value})
 
 
+DATE_OF_BIRTH_MISSING = (
+    "{patient}'s record has no date of birth yet (a discovery call asks none): ask the caller and type it here."
+)
+
+
 class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
     """The POST half: a free time, the caller as an existing or a new patient, the screening
     questions read to them, and their consent given by phone.
@@ -277,11 +282,16 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         typed = [name for name in NEW_PATIENT_FIELDS if str(self.data.get(self.add_prefix(name), "")).strip()]
-        if cleaned.get("patient") is not None:
-            if typed:
+        chosen = cleaned.get("patient")
+        if chosen is not None:
+            # A caller's record from a discovery call has no date of birth: a treatment needs it.
+            asked = ["date_of_birth"] if chosen.date_of_birth is None else []
+            if set(typed) - set(asked):
                 raise forms.ValidationError(
                     "Choose an existing patient or fill in a new patient, not both.", code="both_patients"
                 )
+            if asked and not typed and "date_of_birth" not in self.errors:
+                self.add_error("date_of_birth", DATE_OF_BIRTH_MISSING.format(patient=chosen))
         elif "patient" not in self.errors:
             if not typed:
                 raise forms.ValidationError(
@@ -293,11 +303,9 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
                     self.add_error(name, "Required for a new patient.")
         return cleaned
 
-    def patient_details(self) -> PatientDetails:
-        patient = self.cleaned_data["patient"]
-        if patient is None:
-            return super().patient_details()
-        return details_of(patient)
+    def patient_details(self) -> PatientDetails | None:
+        """The new patient as typed; None when an existing one is chosen (booked as they are)."""
+        return super().patient_details() if self.cleaned_data["patient"] is None else None
 
     def ask_consent_again(self, *, version: str, message: str) -> None:
         """The consent text changed since the page was shown: untick, show the new version."""

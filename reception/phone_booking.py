@@ -35,7 +35,7 @@ from booking.services import BookingError, book_appointment
 from clinic import clock
 from clinic.models import Location, Practitioner, Service
 from patients.models import ConsentText
-from patients.services import SAFETY_QUESTIONS, current_consent
+from patients.services import SAFETY_QUESTIONS, PatientRecordError, add_date_of_birth, current_consent
 from reception import selectors as reception_selectors
 from reception.forms import SCREENING_FLAG_FIELDS, PhoneBookingForm, PhoneBookingStepsForm, within_staff_reach
 from reception.views import calendar_url_for
@@ -75,6 +75,8 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
                 appointment = _book_for_caller(steps=steps, form=form, call_request=call_request, by=request.user)
             except BookingError as error:
                 context.update(_show_booking_error(form, error, steps=steps))
+            except PatientRecordError as error:
+                form.add_error("date_of_birth", error.message)
             else:
                 model_admin.log_addition(request, appointment, [{"added": {}}])
                 messages.success(request, _booked_message(appointment))
@@ -148,11 +150,15 @@ def _book_for_caller(*, steps: PhoneBookingStepsForm, form: PhoneBookingForm, ca
     # One transaction: a call-back request is marked booked only with its appointment, and a
     # refusal to mark it (already booked, closed) undoes the booking.
     with transaction.atomic():
+        patient = form.cleaned_data["patient"]
+        if patient is not None and patient.date_of_birth is None:
+            patient = add_date_of_birth(patient=patient, date_of_birth=form.cleaned_data["date_of_birth"], by=by)
         appointment = book_appointment(
             service=steps.choice.service,
             location=steps.choice.location,
             practitioner=steps.choice.practitioner,
             start=form.cleaned_data["start"],
+            patient=patient,
             patient_details=form.patient_details(),
             screening=form.screening_answers(),
             consent_given=form.cleaned_data["consent"],

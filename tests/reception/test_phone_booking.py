@@ -243,6 +243,37 @@ class TestBooking:
         assert appointment.patient == patient and appointment.source == "phone"
         assert Patient.objects.count() == 1
 
+    def test_a_caller_who_booked_only_a_call_is_booked_as_they_are_once_their_birthday_is_known(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        # Their record from a discovery call has no date of birth: a treatment needs one.
+        caller = PatientFactory(first_name="Grace", last_name="Hopper", date_of_birth=None)
+        url = steps(dry_needling, westerville, day=ten_am.date(), patient=caller.pk)
+        data = booking_data(ten_am, **dict.fromkeys(NEW_PATIENT, None), patient=caller.pk)
+        response = reception_client.post(url, data)
+        assert response.status_code == 200 and not Appointment.objects.exists()
+        assert "has no date of birth yet" in response.content.decode()
+        response = reception_client.post(url, {**data, "date_of_birth": "1976-12-09"})
+        assert response.status_code == 302
+        caller.refresh_from_db()
+        assert Appointment.objects.get().patient == caller and str(caller.date_of_birth) == "1976-12-09"
+        assert Patient.objects.count() == 1
+
+    def test_a_callers_birthday_that_makes_them_another_record_is_refused_with_the_way_out(
+        self, reception_client, catalogue, open_all_week, dry_needling, westerville, ten_am
+    ):
+        PatientFactory(email="grace@example.com", date_of_birth="1976-12-09")
+        caller = PatientFactory(email="grace@example.com", date_of_birth=None)
+        url = steps(dry_needling, westerville, day=ten_am.date(), patient=caller.pk)
+        data = {
+            **booking_data(ten_am, **dict.fromkeys(NEW_PATIENT, None), patient=caller.pk),
+            "date_of_birth": "1976-12-09",
+        }
+        page = reception_client.post(url, data).content.decode()
+        assert "Merge the two records first, then book." in page
+        caller.refresh_from_db()
+        assert caller.date_of_birth is None and not Appointment.objects.exists()
+
     def test_the_autocomplete_finds_patients_for_reception(self, reception_client):
         patient = PatientFactory(first_name="Grace", last_name="Hopper")
         PatientFactory(first_name="Alan", last_name="Turing")

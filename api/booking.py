@@ -81,7 +81,9 @@ _BOOKING_ERROR_STATUS = {
     "not_changeable": 409,
     "urgent_care": 422,
     "initial_assessment_required": 422,
+    "busy": 503,  # another's lock outlasted BOOKING_LOCK_TIMEOUT_MS: nothing changed, try again
 }
+BUSY_RETRY_AFTER_SECONDS = 5
 
 FieldErrors = dict[str, list[str]]
 Entry = TypeVar("Entry", Service, Location, Practitioner)
@@ -134,7 +136,10 @@ def api_view(*methods: str) -> Callable:
                 if error.code == "consent_required":
                     return JsonResponse({"errors": {"consent": [error.message]}}, status=400)
                 status = _BOOKING_ERROR_STATUS.get(error.code, 409)
-                return JsonResponse({"code": error.code, "message": error.message}, status=status)
+                response = JsonResponse({"code": error.code, "message": error.message}, status=status)
+                if status == 503:
+                    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+                return response
 
         return wrapper
 

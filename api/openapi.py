@@ -268,6 +268,14 @@ def _ref(name: str) -> dict:
 
 
 _BAD_INPUT = _json("Invalid input: a message for each field at fault.", _ref("FieldErrors"))
+_BUSY = {
+    **_json(
+        "Busy: another booking held this time longer than the lock timeout. Nothing changed: try again after "
+        "Retry-After seconds.",
+        _problem("busy"),
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}},
+}
 _NOT_FOUND = _json("No booking has this manage token.", _problem("not_found"))
 _TOO_LARGE = _json("The request body is over 64 KiB.", _problem("too_large"))
 _NOT_JSON = _json("The request body is not sent as application/json.", _problem("unsupported_media_type"))
@@ -377,6 +385,7 @@ DOCUMENT = {
                         _problem("urgent_care", "initial_assessment_required"),
                     ),
                     "429": _RATE_LIMITED,
+                    "503": _BUSY,
                 },
             }
         },
@@ -407,6 +416,7 @@ DOCUMENT = {
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
                     "429": _RATE_LIMITED,
+                    "503": _BUSY,
                 },
             },
         },
@@ -428,6 +438,7 @@ DOCUMENT = {
                     "413": _TOO_LARGE,
                     "415": _NOT_JSON,
                     "429": _RATE_LIMITED,
+                    "503": _BUSY,
                 },
             },
         },

@@ -7,13 +7,14 @@ exclusion constraint `appointment_no_overlap_per_practitioner` is the backstop f
 writer that skips this path; its IntegrityError becomes the same domain error.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -133,25 +134,26 @@ def book_appointment(
     # A unique-reference clash (1 in 27 billion) retries the whole transaction.
     for _attempt in range(3):
         try:
-            return _book_in_transaction(
-                service=service,
-                location=location,
-                practitioner=practitioner,
-                start=start,
-                patient_details=patient_details,
-                patient=patient,
-                screening=screening,
-                source=source,
-                now=now,
-                consent_version=consent_version,
-                series=series,
-                series_session=series_session,
-                actor=actor,
-                returning_patient_reason=returning_patient_reason,
-                with_intake=with_intake,
-                concern=concern.strip()[:2000],
-                caller_timezone=caller_timezone,
-            )
+            with busy_when_locked_out():
+                return _book_in_transaction(
+                    service=service,
+                    location=location,
+                    practitioner=practitioner,
+                    start=start,
+                    patient_details=patient_details,
+                    patient=patient,
+                    screening=screening,
+                    source=source,
+                    now=now,
+                    consent_version=consent_version,
+                    series=series,
+                    series_session=series_session,
+                    actor=actor,
+                    returning_patient_reason=returning_patient_reason,
+                    with_intake=with_intake,
+                    concern=concern.strip()[:2000],
+                    caller_timezone=caller_timezone,
+                )
         except IntegrityError as error:
             _raise_booking_error_for(error)
             if "appointment_reference_key" not in str(error):
@@ -159,11 +161,38 @@ def book_appointment(
     raise RuntimeError("Could not draw a unique booking reference")
 
 
+BUSY_MESSAGE = "Many bookings are being made at this moment. Nothing was changed: please try again in a few seconds."
+# PostgreSQL's lock_not_available: a lock waited for longer than lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def in_a_transaction() -> None:
+    """Row locks are taken inside a transaction: outside one a lock ends at once and guards
+    nothing, so the lock helpers refuse. How long they wait for another's lock is bounded on
+    every connection (lock_timeout, BOOKING_LOCK_TIMEOUT_MS in settings): a stuck transaction
+    must not take every app server's workers with it; busy_when_locked_out then says "busy,
+    try again"."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Row locks are taken inside a transaction (transaction.atomic).")
+
+
+@contextlib.contextmanager
+def busy_when_locked_out():
+    """A lock that waited out lock_timeout becomes the one domain error, code busy."""
+    try:
+        yield
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise BookingError("busy", BUSY_MESSAGE) from error
+        raise
+
+
 def lock_practitioner(practitioner_id: int) -> None:
     """Hold the practitioner's row until the transaction ends. Every write that takes or gives
     back a practitioner's time (a reschedule, a corrected no-show, time off) takes this lock
     before any appointment row, as book_appointment does: they queue instead of interleaving,
     and never deadlock."""
+    in_a_transaction()
     Practitioner.objects.select_for_update().filter(pk=practitioner_id).first()
 
 
@@ -199,6 +228,7 @@ def _book_in_transaction(
     concern,
     caller_timezone,
 ) -> Appointment:
+    in_a_transaction()
     consent = current_consent() if with_intake else None
     if consent is not None and consent_version is not None and consent_version != consent.version:
         raise BookingError(
@@ -298,6 +328,7 @@ def _lock_for_change(appointment: Appointment, *, by_patient: bool, now: datetim
     # of=("self",): without it PostgreSQL also locks the joined location and service rows,
     # which every booking's foreign-key check there must share: a deadlock with
     # book_appointment, and all bookings at the location waiting on one cancellation.
+    in_a_transaction()
     locked = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("location", "service", "practitioner")
@@ -317,6 +348,7 @@ def _record_actor(appointment: Appointment, actor: AbstractBaseUser | None, *, d
         appointment._history_user = actor
 
 
+@busy_when_locked_out()
 def cancel_appointment(
     *,
     appointment: Appointment,
@@ -359,6 +391,7 @@ NOT_QUALIFIED_MESSAGE = "{practitioner} does not give {service} at {location}."
 CHANGED_MEANWHILE_MESSAGE = "This appointment was changed meanwhile (moved or updated by someone else): look again."
 
 
+@busy_when_locked_out()
 def reschedule_appointment(
     *,
     appointment: Appointment,
@@ -726,6 +759,7 @@ def mark_status(
     return marks[status](appointment=appointment, by=by, now=now)
 
 
+@busy_when_locked_out()
 def _change_status(
     appointment: Appointment, *, to: str, by: AbstractBaseUser | None, now: datetime | None
 ) -> Appointment:

@@ -278,8 +278,8 @@ def booking_error_context(
     if error.code in {"consent_required", "consent_changed"}:
         screening_form.add_error(consent_field, error.message)
         return {}
-    if error.code == "already_booked":
-        return {"already_booked": error.message}
+    if error.code in {"already_booked", "busy"}:
+        return {"refusal_message": error.message}
     if error.code == "slot_unavailable":
         return {"slot_taken": True, "alternatives": selectors.nearest_slots(choice=choice, around=start)}
     if error.code == "initial_assessment_required":

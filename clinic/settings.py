@@ -240,6 +240,18 @@ BOOKING_MIN_NOTICE_MINUTES = env_int("BOOKING_MIN_NOTICE_MINUTES", default=120)
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", default=60)
 BOOKING_SLOT_STEP_MINUTES = env_int("BOOKING_SLOT_STEP_MINUTES", default=15)
 BOOKING_CANCELLATION_WINDOW_HOURS = env_int("BOOKING_CANCELLATION_WINDOW_HOURS", default=24)
+# How long a booking, move or cancellation waits for another's row lock before it answers
+# "busy, try again" (booking.services.busy_when_locked_out) rather than hold a worker.
+BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", default=5000)
+if not 100 <= BOOKING_LOCK_TIMEOUT_MS <= 60000:
+    _fail("BOOKING_LOCK_TIMEOUT_MS", "must be between 100 and 60000 (milliseconds).")
+# Set on every connection, so no writer can forget it and it costs no round trip: the admin's
+# saves, the worker's claims and `migrate` (which then fails fast rather than queue every
+# request behind a lock it waits for) are bounded too.
+_database_options = DATABASES["default"].setdefault("OPTIONS", {})
+_database_options["options"] = (
+    f"{_database_options.get('options', '')} -c lock_timeout={BOOKING_LOCK_TIMEOUT_MS}".strip()
+)
 if not 5 <= BOOKING_SLOT_STEP_MINUTES <= 60 or 60 % BOOKING_SLOT_STEP_MINUTES:
     _fail("BOOKING_SLOT_STEP_MINUTES", "must divide an hour: 5, 10, 15, 20, 30 or 60.")
 # Staff (reception booking for a caller or at the desk, moving appointments) book under their

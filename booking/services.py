@@ -10,6 +10,7 @@ writer that skips this path; its IntegrityError becomes the same domain error.
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,12 +35,52 @@ from patients.services import (
 )
 
 
+class BookingErrorCode(StrEnum):
+    """Every reason a booking operation is refused: the one list the patient's pages, the API
+    (its status per code) and reception's pages (their wording per code) map from."""
+
+    # Booking, and booking a follow-up or an offered time
+    URGENT_CARE = "urgent_care"
+    CONSENT_REQUIRED = "consent_required"
+    CONSENT_CHANGED = "consent_changed"
+    DATE_OF_BIRTH_REQUIRED = "date_of_birth_required"
+    SLOT_UNAVAILABLE = "slot_unavailable"
+    ALREADY_BOOKED = "already_booked"
+    INITIAL_ASSESSMENT_REQUIRED = "initial_assessment_required"
+    BUSY = "busy"
+    FOLLOW_UPS_UNAVAILABLE = "follow_ups_unavailable"
+    INVALID_SERIES = "invalid_series"
+    INVALID_SESSION = "invalid_session"
+    SESSION_BOOKED = "session_booked"
+    BEYOND_HORIZON = "beyond_horizon"
+    OFFER_CLOSED = "offer_closed"
+    OFFER_USED = "offer_used"
+    # Changing an appointment
+    NOT_CHANGEABLE = "not_changeable"
+    TOO_LATE = "too_late"
+    CHANGED_MEANWHILE = "changed_meanwhile"
+    NOT_QUALIFIED = "not_qualified"
+    # Staff: status changes and time off
+    INVALID_TRANSITION = "invalid_transition"
+    TOO_EARLY = "too_early"
+    TIME_OFF = "time_off"
+    INVALID_RANGE = "invalid_range"
+    INVALID_LOCATION = "invalid_location"
+    OVERLAPS_APPOINTMENTS = "overlaps_appointments"
+    NOT_FOUND = "not_found"
+    # Call-back requests (discovery.services.DiscoveryCallError)
+    NOT_OPEN = "not_open"
+    INVALID_OUTCOME = "invalid_outcome"
+    INVALID_STATUS = "invalid_status"
+
+
 class BookingError(Exception):
-    """The one error a booking operation raises; `message` is fit to show a patient."""
+    """The one error a booking operation raises; `message` is fit to show a patient. `code` is
+    a BookingErrorCode (a code that is not one is a bug, refused at once)."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.code = code
+        self.code = BookingErrorCode(code)
         self.message = message
 
 

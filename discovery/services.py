@@ -41,7 +41,7 @@ class DiscoveryCallError(BookingError):
     A BookingError, so that the phone-booking form, which books and then calls
     mark_request_booked in one transaction, shows it like any other booking refusal."""
 
-    def __init__(self, message: str, code: str = "discovery_call"):
+    def __init__(self, message: str, *, code: str):
         super().__init__(code, message)
 
 

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from clinic.clock import staff_date_time, staff_time
 from clinic.models import Location, Practitioner, Service
-from clinic.zones import known_zone, zone_words
+from clinic.zones import known_zone, patient_clock_words
 
 
 class TsTzRange(Func):
@@ -326,7 +326,7 @@ class Appointment(models.Model):
     @property
     def patient_clock_words(self) -> str:
         """That clock as the patient says it: "Calgary time"."""
-        return zone_words(self.patient_zone) if known_zone(self.caller_timezone) else self.location.clock_words
+        return patient_clock_words(known_zone(self.caller_timezone), self.location)
 
     @property
     def local_start(self):

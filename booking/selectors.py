@@ -17,7 +17,7 @@ from booking.availability import MAX_WINDOW_DAYS, BookingRules, Slot, available_
 from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries
 from clinic.models import Location, Practitioner, PractitionerService, Service
 from clinic.selectors import follow_up_service_for
-from clinic.zones import known_zone, zone_words
+from clinic.zones import known_zone, patient_clock_words
 from patients.models import Screening
 from patients.services import current_consent
 
@@ -53,11 +53,7 @@ class Choice:
     @functools.cached_property
     def clock_words(self) -> str:
         """That clock as a patient says it: "Calgary time"."""
-        return zone_words(self.caller_zone) if self.caller_zone else self.location.clock_words
-
-    @property
-    def clock_is_the_callers(self) -> bool:
-        return self.caller_zone is not None
+        return patient_clock_words(self.caller_zone, self.location)
 
     @property
     def service_slug(self) -> str:

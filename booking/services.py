@@ -269,7 +269,6 @@ def _book_in_transaction(
     concern,
     caller_timezone,
 ) -> Appointment:
-    in_a_transaction()
     consent = current_consent() if with_intake else None
     if consent is not None and consent_version is not None and consent_version != consent.version:
         raise BookingError(

@@ -72,6 +72,12 @@ def zone_words(zone: ZoneInfo) -> str:
     return zone_in_words(zone)
 
 
+def patient_clock_words(caller_zone: ZoneInfo | None, location: Location) -> str:
+    """The clock a patient is told times on, in words: a caller's own zone when they gave one
+    (a phone call), else the location's ("Calgary time")."""
+    return zone_words(caller_zone) if caller_zone is not None else location.clock_words
+
+
 def caller_zone_from(*, chosen: str, browser: str, phone_e164: str | None) -> ZoneInfo | None:
     """A caller's clock: the zone they chose, else their browser's, else their number's;
     None when none of those tells (then they are asked)."""

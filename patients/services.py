@@ -66,18 +66,6 @@ class ScreeningAnswers:
         return {name: getattr(self, name) for name in SAFETY_QUESTIONS}
 
 
-def details_of(patient: Patient) -> PatientDetails:
-    """A stored patient's details, to book for them again: book_appointment finds the same
-    record by email and date of birth, and changes nothing in it."""
-    return PatientDetails(
-        first_name=patient.first_name,
-        last_name=patient.last_name,
-        email=patient.email,
-        phone=patient.phone.as_e164,
-        date_of_birth=patient.date_of_birth,
-    )
-
-
 def find_or_create_patient(*, details: PatientDetails, lock: bool = False) -> Patient:
     """The patient with this email and date of birth, or a new one.
 

@@ -264,6 +264,7 @@ def appointment_detail(*, practitioner: Practitioner, pk: int) -> AppointmentDet
     )
     screening = screening_or_none(appointment)
     local_start = timezone.localtime(appointment.start, zone)
+    callers = appointment.patient_zone
     return AppointmentDetail(
         appointment=appointment,
         local_start=local_start,
@@ -271,11 +272,7 @@ def appointment_detail(*, practitioner: Practitioner, pk: int) -> AppointmentDet
         patient_age=_age_on(appointment.patient.date_of_birth, local_start.date())
         if appointment.patient.date_of_birth
         else None,
-        callers_start=(
-            timezone.localtime(appointment.start, appointment.patient_zone)
-            if appointment.patient_zone != zone
-            else None
-        ),
+        callers_start=timezone.localtime(appointment.start, callers) if callers != zone else None,
         screening=screening,
         screening_flags=[flag for flag in SCREENING_FLAGS if screening and getattr(screening, flag.field)],
         screening_answers=_screening_answers(screening) if screening else [],

@@ -82,6 +82,12 @@ class Location(CatalogueEntry):
         return zoneinfo.ZoneInfo(self.timezone)
 
     @property
+    def call_name(self) -> str:
+        """Whom a patient is told to call: the clinic by its name, the phone line as "us"
+        ("Please call us", never "Please call By phone")."""
+        return "us" if self.is_by_phone else self.name
+
+    @property
     def clock_words(self) -> str:
         """The clock its times are on, as a patient says it: "Calgary time", never an IANA name.
         Patient pages and emails name it with every time: a patient may book from anywhere."""

@@ -210,6 +210,7 @@ def test_a_call_moved_by_the_patient_is_offered_on_their_clock(client, discovery
     page = client.get(reverse("booking:reschedule", args=[appointment.manage_token])).content.decode()
     assert "Calgary time" in page and "New York" not in page
     assert response.status_code == 302
+
     local = timezone.localtime(appointment.start, ZoneInfo("America/Edmonton"))
     assert local.time() == time(9) and isinstance(local, datetime)
 
@@ -243,3 +244,17 @@ def test_only_a_call_is_booked_without_the_intake_and_a_call_with_it_keeps_it(
         consent_given=True,
     )
     assert asked.screening.needle_fear and asked.consent is not None
+
+
+def test_a_call_too_close_to_change_online_says_to_call_us_not_the_phone_line_by_name(
+    client, discovery_call, phone_line, physio
+):
+    soon = AppointmentFactory(
+        service=discovery_call,
+        location=phone_line,
+        practitioner=physio,
+        start=timezone.now() + timedelta(hours=3),
+        consent=None,
+    )
+    manage = client.get(reverse("booking:manage", args=[soon.manage_token])).content.decode()
+    assert "To change or cancel now, please call us:" in manage and "call By phone" not in manage

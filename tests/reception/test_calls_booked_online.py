@@ -29,6 +29,7 @@ def test_reception_sees_the_callers_clock_and_words(client, receptionist, call):
     panel = client.get(reverse("reception:panel", args=[call.pk])).content.decode()
     assert "7:00 AM for the caller (Vancouver time)" in panel
     assert "Sciatica since March" in panel
+    assert "Not asked: a discovery call booked online asks none" in panel and "No flags" not in panel
 
 
 def test_staff_who_may_not_read_health_details_do_not_see_what_the_caller_wrote(client, call):

@@ -1,45 +1,36 @@
-"""JSON API v1: the public, anonymous booking endpoints. The contract is api/openapi.py.
+"""JSON API v1: the public, anonymous booking endpoints, as a django-ninja router.
 
-Each view parses, validates (the body's shape against the OpenAPI request schema, then
-the same forms as the web wizard), calls a service or selector and answers JSON.
-Input problems are 400 {"errors": {field: [message]}}; a BookingError is 409 or 422
-{"code", "message"}; every message is written for the patient.
-
-Anonymous by design: no CSRF token is asked for and no cookie grants anything. The
-manage token in the URL is the only credential, so a staff member's session cookie,
-sent along by a browser, must not turn an API call into a staff action.
+Each operation takes a body or query string ninja has checked against api/schemas.py,
+checks the values with the same forms as the web wizard, calls a service or selector and
+answers JSON. How errors are answered (400 field errors, 409/422 refusals, 413, 415, 429,
+503) is api/protocol.py's.
 """
 
 import contextlib
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import wraps
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from ninja import Body, Path, Query, Router, Status
+from ninja.decorators import decorate_view
+from pydantic import WithJsonSchema
 
-from api.openapi import (
-    BOOKING_REQUEST,
-    CANCEL_REQUEST,
-    DOCUMENT,
-    MANAGE_TOKEN_RE,
-    RESCHEDULE_REQUEST,
-    SLUG_RE,
-)
+from api import schemas
+from api.protocol import BAD_INPUT, BUSY, NOT_FOUND, WITH_A_BODY, FieldErrors, answers, field_errors, problem
 from booking import throttling
 from booking.availability import (
     AVAILABILITY_CACHE_SECONDS,
     MAX_WINDOW_DAYS,
+    BookingRules,
+    StartRefusal,
     available_slots,
     bookable_practitioners,
     cached_answer_key,
@@ -47,15 +38,15 @@ from booking.availability import (
     still_bookable,
 )
 from booking.forms import PatientDetailsForm, ScreeningForm
-from booking.models import Appointment
+from booking.models import MANAGE_TOKEN_RE, Appointment
 from booking.selectors import availability_request_lookup
-from booking.services import BookingError, book_appointment, cancel_appointment, reschedule_appointment
+from booking.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic import selectors
 from clinic.models import Location, Practitioner, Service
 
-MAX_BODY_BYTES = 64 * 1024
+router = Router()
 
-_SLUG = re.compile(SLUG_RE)
+_SLUG = re.compile(schemas.SLUG_RE)
 _MANAGE_TOKEN = re.compile(MANAGE_TOKEN_RE)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # RFC 3339 (what format: date-time means), stricter than datetime.fromisoformat.
@@ -68,150 +59,20 @@ REQUIRED = "This field is required."
 UNKNOWN_SERVICE = "We do not offer that service. Please choose one from the list of services."
 UNKNOWN_LOCATION = "We have no clinic there. Please choose one of our locations."
 UNKNOWN_PRACTITIONER = "Please choose a practitioner who offers this service at this location, or “any”."
-_TYPE_MESSAGES = {
-    "object": "Please send these details as a JSON object.",
-    "array": "Please send a list (it may be empty).",
-    "string": "Please enter this as text.",
-    "boolean": "Please answer true or false.",
-}
-_JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
-_BOOKING_ERROR_STATUS = {
-    "slot_unavailable": 409,
-    "too_late": 409,
-    "not_changeable": 409,
-    "urgent_care": 422,
-    "initial_assessment_required": 422,
-    "busy": 503,  # another's lock outlasted BOOKING_LOCK_TIMEOUT_MS: nothing changed, try again
-}
-BUSY_RETRY_AFTER_SECONDS = 5
 
-FieldErrors = dict[str, list[str]]
 Entry = TypeVar("Entry", Service, Location, Practitioner)
 
-# Consent is required by the document, but judged by book_appointment after the red flags:
-# a patient with urgent symptoms is told so even when they did not tick the consent.
-_BOOKING_SHAPE = {**BOOKING_REQUEST, "required": [key for key in BOOKING_REQUEST["required"] if key != "consent"]}
-
-
-class Rejected(Exception):
-    """Stops a view with an error answer; api_view turns it into the response."""
-
-    def __init__(self, status: int, body: dict):
-        super().__init__(status)
-        self.status = status
-        self.body = body
-
-
-def field_errors(errors: FieldErrors) -> Rejected:
-    return Rejected(400, {"errors": errors})
-
-
-def problem(status: int, code: str, message: str) -> Rejected:
-    return Rejected(status, {"code": code, "message": message})
-
-
-def api_view(*methods: str) -> Callable:
-    """CSRF-exempt, anonymous, JSON in every answer including 405 and the errors above."""
-    allowed = {*methods, "HEAD"} if "GET" in methods else set(methods)
-
-    def decorate(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-            if request.method not in allowed:
-                response = JsonResponse(
-                    {"code": "method_not_allowed", "message": f"This address does not accept {request.method}."},
-                    status=405,
-                )
-                response["Allow"] = ", ".join(sorted(allowed))
-                return response
-            # Never look at the session: the history middleware would otherwise read it to
-            # record a logged-in staff member as the actor of what is the patient's change.
-            request.user = AnonymousUser()
-            try:
-                return view(request, *args, **kwargs)
-            except Rejected as rejected:
-                return JsonResponse(rejected.body, status=rejected.status)
-            except BookingError as error:
-                if error.code == "consent_required":
-                    return JsonResponse({"errors": {"consent": [error.message]}}, status=400)
-                status = _BOOKING_ERROR_STATUS.get(error.code, 409)
-                response = JsonResponse({"code": error.code, "message": error.message}, status=status)
-                if status == 503:
-                    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-                return response
-
-        return wrapper
-
-    return decorate
+_CHANGES_LIMIT = (
+    "Bookings, cancellations and moves, here and on the web pages together, are limited per client address "
+    f"({throttling.RATE}); a request refused for its fields is not counted."
+)
+# Documented, not enforced: an unknown token of any shape is 404 "not found", never a 400.
+ManageToken = Annotated[
+    str, Path(), WithJsonSchema({"type": "string", "pattern": f"^{MANAGE_TOKEN_RE}$", "maxLength": 64})
+]
 
 
 # Parsing.
-
-
-def json_body(request: HttpRequest, schema: dict, *, required: bool) -> dict:
-    """The body as a dict of the schema's shape, or Rejected (413, 415, 400)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY_BYTES:
-        raise problem(413, "too_large", "This request is too large. Please shorten your answers and try again.")
-    raw = request.body
-    if len(raw) > MAX_BODY_BYTES:
-        raise problem(413, "too_large", "This request is too large. Please shorten your answers and try again.")
-    if not raw.strip():
-        if required:
-            raise field_errors({"body": ["Please send the details as JSON."]})
-        return {}
-    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
-        raise problem(415, "unsupported_media_type", "Please send the details as JSON (application/json).")
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise field_errors({"body": ["We could not read this request: it is not valid JSON."]}) from None
-    errors = shape_errors(body, schema)
-    if errors:
-        raise field_errors(errors)
-    return body
-
-
-def shape_errors(value: object, schema: dict, field: str = "") -> FieldErrors:
-    """Check a decoded JSON value against a request schema of api/openapi.py: type,
-    required, properties, items, enum and maxLength. Formats are the parsers' and forms' job."""
-    name = field or "body"
-    expected = schema.get("type")
-    if expected and not isinstance(value, _JSON_TYPES[expected]):
-        return {name: [_TYPE_MESSAGES[expected]]}
-    errors: FieldErrors = {}
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                errors[_dotted(field, key)] = [REQUIRED]
-        for key, property_schema in schema.get("properties", {}).items():
-            if key in value:
-                errors |= shape_errors(value[key], property_schema, _dotted(field, key))
-    elif isinstance(value, list):
-        for item in value:
-            for message in shape_errors(item, schema["items"], name).get(name, []):
-                if message not in errors.setdefault(name, []):
-                    errors[name].append(message)
-    elif isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: PostgreSQL cannot store it
-            return {name: ["Please use only ordinary letters, digits and punctuation."]}
-        if "\x00" in value:
-            return {name: ["Null characters are not allowed."]}
-        if len(value) > schema.get("maxLength", len(value)):
-            return {name: [f"Please keep this to {schema['maxLength']} characters or fewer (it has {len(value)})."]}
-        if "enum" in schema and value not in schema["enum"]:
-            return {name: ["That is not one of the choices."]}
-    return errors
-
-
-def _dotted(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
 
 
 def find_by_slug(queryset: QuerySet[Entry], slug: str | None) -> Entry | None:
@@ -232,7 +93,8 @@ def parse_day(raw: str | None, field: str, errors: FieldErrors) -> date | None:
 
 
 def parse_start(raw: str, *, zone: ZoneInfo | None, now: datetime, errors: FieldErrors) -> datetime | None:
-    """A requested start: RFC 3339 with an offset, bookable now, on the grid of the location's clock."""
+    """A requested start: RFC 3339 with an offset, and bookable under the patients' rules
+    (BookingRules.refusal: notice, horizon, the grid of the location's clock)."""
     instant = None
     if _INSTANT.fullmatch(raw):
         with contextlib.suppress(ValueError, OverflowError):  # 2030-02-30, or year 1 at +01:00
@@ -246,21 +108,23 @@ def parse_start(raw: str, *, zone: ZoneInfo | None, now: datetime, errors: Field
         return None
     if zone is None:  # the location is unknown, and reported as such
         return None
-    if instant <= now:
-        errors["start"] = ["That time has already passed. Please choose a later time."]
-    elif instant < now + timedelta(minutes=settings.BOOKING_MIN_NOTICE_MINUTES):
+    refusal = BookingRules.from_settings().refusal(instant, now=now, zone=zone)
+    if refusal is not None:
+        errors["start"] = [_start_refused(refusal)]
+        return None
+    return instant
+
+
+def _start_refused(refusal: StartRefusal) -> str:
+    if refusal is StartRefusal.PASSED:
+        return "That time has already passed. Please choose a later time."
+    if refusal is StartRefusal.TOO_SOON:
         notice = _minutes_in_words(settings.BOOKING_MIN_NOTICE_MINUTES)
-        errors["start"] = [f"Online bookings need at least {notice}' notice. To be seen sooner, please call us."]
-    elif instant > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
-        errors["start"] = [f"We take online bookings up to {settings.BOOKING_HORIZON_DAYS} days ahead."]
-    else:
-        local = instant.astimezone(zone)
-        step = settings.BOOKING_SLOT_STEP_MINUTES
-        if local.minute % step or local.second or local.microsecond:
-            errors["start"] = [f"Appointments start every {step} minutes on the clinic's clock, e.g. 10:00 or 10:15."]
-        else:
-            return instant
-    return None
+        return f"Online bookings need at least {notice}' notice. To be seen sooner, please call us."
+    if refusal is StartRefusal.TOO_FAR:
+        return f"We take online bookings up to {settings.BOOKING_HORIZON_DAYS} days ahead."
+    step = settings.BOOKING_SLOT_STEP_MINUTES
+    return f"Appointments start every {step} minutes on the clinic's clock, e.g. 10:00 or 10:15."
 
 
 def _is_naive_time(raw: str) -> bool:
@@ -290,22 +154,7 @@ def _instant(value: datetime, zone: ZoneInfo) -> str:
     return value.astimezone(zone).isoformat()
 
 
-def booking_json(appointment: Appointment) -> dict:
-    """A booking as its patient sees it: never the screening answers or patient details."""
-    zone = appointment.location.zone
-    return {
-        "reference": appointment.reference,
-        "status": appointment.status,
-        "start": _instant(appointment.start, zone),
-        "end": _instant(appointment.end, zone),
-        "practitioner": appointment.practitioner.slug,
-        "service": appointment.service.slug,
-        "location": appointment.location.slug,
-        "manage_token": appointment.manage_token,
-    }
-
-
-def _appointment_by_token(manage_token: str) -> Appointment:
+def _appointment_by_token(manage_token: ManageToken) -> Appointment:
     appointment = None
     if _MANAGE_TOKEN.fullmatch(manage_token):
         appointment = (
@@ -324,94 +173,82 @@ def _count_change(request: HttpRequest, location: Location) -> None:
         raise problem(429, "rate_limited", throttling.Refusal(location).in_words)
 
 
-# Views.
+# Operations.
 
 
-@api_view("GET")
-def location_list(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        [
-            {
-                "slug": location.slug,
-                "name": location.name,
-                "timezone": location.timezone,
-                "address": location.address,
-                "phone": location.phone.as_e164 if location.phone else "",
-            }
-            for location in selectors.public_locations()
-        ],
-        safe=False,
-    )
+@router.get(
+    "/locations",
+    **answers({200: (list[schemas.Location], "Active locations.")}),
+    operation_id="listLocations",
+    summary="Where the clinic works",
+    url_name="locations",
+)
+def location_list(request: HttpRequest) -> Any:
+    # Read here, not by ninja: pydantic turns an error while iterating into a validation error
+    # (a 500), where a database outage must reach the outage handler (a 503).
+    return list(selectors.public_locations())
 
 
-@api_view("GET")
-def service_list(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        [
-            {
-                "slug": service.slug,
-                "name": service.name,
-                "kind": service.kind,
-                "duration_minutes": service.duration_minutes,
-                "price": None if service.price is None else f"{service.price:.2f}",
-                "who_can_book": service.who_can_book,
-            }
-            for service in selectors.public_services()
-        ],
-        safe=False,
-    )
+@router.get(
+    "/services",
+    **answers({200: (list[schemas.Service], "Active services.")}),
+    operation_id="listServices",
+    summary="What can be booked",
+    url_name="services",
+)
+def service_list(request: HttpRequest) -> Any:
+    return list(selectors.public_services())
 
 
-@api_view("GET")
-def practitioner_list(request: HttpRequest) -> JsonResponse:
+@router.get(
+    "/practitioners",
+    **answers({200: (list[schemas.Practitioner], "Active practitioners."), 400: BAD_INPUT}),
+    operation_id="listPractitioners",
+    summary="Who treats, optionally only those offering a service and/or working at a location",
+    url_name="practitioners",
+)
+def practitioner_list(request: HttpRequest, filters: Query[schemas.PractitionerFilters]) -> Any:
     errors: FieldErrors = {}
     practitioners = selectors.public_practitioners()
-    if "service" in request.GET:
-        service = find_by_slug(Service.objects.active(), request.GET["service"])
+    if filters.service is not None:
+        service = find_by_slug(Service.objects.active(), filters.service)
         if service is None:
             errors["service"] = [UNKNOWN_SERVICE]
         practitioners = practitioners.filter(qualifications__service=service)
-    if "location" in request.GET:
-        location = find_by_slug(Location.objects.active(), request.GET["location"])
+    if filters.location is not None:
+        location = find_by_slug(Location.objects.active(), filters.location)
         if location is None:
             errors["location"] = [UNKNOWN_LOCATION]
         practitioners = practitioners.filter(locations=location)
     if errors:
         raise field_errors(errors)
-    return JsonResponse(
-        [
-            {
-                "slug": practitioner.slug,
-                "name": practitioner.name,
-                "title": practitioner.title,
-                "services": [service.slug for service in practitioner.services.all()],
-                "locations": [location.slug for location in practitioner.locations.all()],
-            }
-            for practitioner in practitioners.distinct()
-        ],
-        safe=False,
-    )
+    return list(practitioners.distinct())
 
 
-@api_view("GET")
-def availability(request: HttpRequest) -> HttpResponse:
+@router.get(
+    "/availability",
+    **answers({200: (schemas.Availability, "Free slots, by start."), 400: BAD_INPUT}),
+    operation_id="getAvailability",
+    summary="Free start times for a service at a location",
+    url_name="availability",
+)
+def availability(request: HttpRequest, query: Query[schemas.AvailabilityQuery]) -> HttpResponse:
     now = timezone.now()
     errors: FieldErrors = {}
-    first_day = parse_day(request.GET.get("start"), "start", errors)
-    last_day = parse_day(request.GET.get("end"), "end", errors)
+    first_day = parse_day(query.start, "start", errors)
+    last_day = parse_day(query.end, "end", errors)
     if first_day and last_day:
         if last_day < first_day:
             errors["end"] = ["The end date must be on or after the start date."]
         elif (last_day - first_day).days >= MAX_WINDOW_DAYS:
             errors["end"] = [f"Please ask for at most {MAX_WINDOW_DAYS} days at a time."]
-    service_slug, location_slug = request.GET.get("service"), request.GET.get("location")
     version, service, location = availability_request_lookup(
-        service_slug=service_slug if service_slug and _SLUG.fullmatch(service_slug) else None,
-        location_slug=location_slug if location_slug and _SLUG.fullmatch(location_slug) else None,
+        service_slug=query.service if _SLUG.fullmatch(query.service) else None,
+        location_slug=query.location if _SLUG.fullmatch(query.location) else None,
     )
     if service is None:
-        errors["service"] = [REQUIRED] if "service" not in request.GET else [UNKNOWN_SERVICE]
-    wanted = request.GET.get("practitioner", "any")
+        errors["service"] = [UNKNOWN_SERVICE]
+    wanted = query.practitioner
     cache_key = None
     if service is not None and location is not None and not errors:
         # Only answers that were computed successfully are cached, so a hit was valid
@@ -421,7 +258,7 @@ def availability(request: HttpRequest) -> HttpResponse:
         if cached is not None:
             return _availability_response(cached["timezone"], still_bookable(cached, now))
     if location is None:
-        errors["location"] = [REQUIRED] if "location" not in request.GET else [UNKNOWN_LOCATION]
+        errors["location"] = [UNKNOWN_LOCATION]
     elif first_day and last_day and not errors.keys() & {"start", "end"}:
         # Only a window touching the bookable period: this also keeps date arithmetic in range.
         if last_day < timezone.localdate(now, location.zone):
@@ -474,32 +311,48 @@ def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse
     return HttpResponse(body, content_type="application/json")
 
 
-@never_cache
-@api_view("POST")
-def appointment_create(request: HttpRequest) -> JsonResponse:
+@router.post(
+    "/appointments",
+    **answers(
+        {
+            201: (schemas.Booking, "Booked."),
+            409: (schemas.TimeTaken, "The time is no longer free."),
+            422: (
+                schemas.NotBookableOnline,
+                "Not bookable online: urgent symptoms, or a follow-up before any first visit.",
+            ),
+            **WITH_A_BODY,
+            503: BUSY,
+        }
+    ),
+    operation_id="bookAppointment",
+    summary="Book an appointment",
+    description=_CHANGES_LIMIT,
+    url_name="appointments",
+)
+@decorate_view(never_cache)
+def appointment_create(request: HttpRequest, body: schemas.BookingRequest) -> Status:
     now = timezone.now()
-    body = json_body(request, _BOOKING_SHAPE, required=True)
     errors: FieldErrors = {}
-    service = find_by_slug(Service.objects.active(), body["service"])
+    service = find_by_slug(Service.objects.active(), body.service)
     if service is None:
         errors["service"] = [UNKNOWN_SERVICE]
-    location = find_by_slug(Location.objects.active(), body["location"])
+    location = find_by_slug(Location.objects.active(), body.location)
     if location is None:
         errors["location"] = [UNKNOWN_LOCATION]
     practitioner = None
-    wanted = body.get("practitioner", "any")
-    if wanted != "any" and service and location:
-        practitioner = find_by_slug(bookable_practitioners(service=service, location=location), wanted)
+    if body.practitioner != "any" and service and location:
+        practitioner = find_by_slug(bookable_practitioners(service=service, location=location), body.practitioner)
         if practitioner is None:
             errors["practitioner"] = [UNKNOWN_PRACTITIONER]
-    start = parse_start(body["start"], zone=location.zone if location else None, now=now, errors=errors)
-    patient_form = PatientDetailsForm(data=body["patient"])
+    start = parse_start(body.start, zone=location.zone if location else None, now=now, errors=errors)
+    patient_form = PatientDetailsForm(data=body.patient.model_dump())
     if not patient_form.is_valid():
         errors |= _form_errors(patient_form, "patient")
-    if "patient.date_of_birth" not in errors and not _DATE.fullmatch(body["patient"]["date_of_birth"]):
+    if "patient.date_of_birth" not in errors and not _DATE.fullmatch(body.patient.date_of_birth):
         # format: date, not also the form's US input formats (01/17/1980)
         errors["patient.date_of_birth"] = ["Please enter the date of birth in the form YYYY-MM-DD."]
-    screening_form = ScreeningForm(data={**body["screening"], "consent": body.get("consent", False)})
+    screening_form = ScreeningForm(data={**body.screening.model_dump(), "consent": body.consent})
     if not screening_form.is_valid():
         errors |= _form_errors(screening_form, "screening", top_level=frozenset({"consent"}))
     if errors or service is None or location is None or start is None:
@@ -519,45 +372,77 @@ def appointment_create(request: HttpRequest) -> JsonResponse:
     )
     if practitioner is not None:
         appointment.practitioner = practitioner  # the one asked for; saves reading it again
-    return JsonResponse(booking_json(appointment), status=201)
+    return Status(201, appointment)
 
 
-@never_cache
-@api_view("GET")
-def appointment_detail(request: HttpRequest, manage_token: str) -> JsonResponse:
-    return JsonResponse(booking_json(_appointment_by_token(manage_token)))
+@router.get(
+    "/appointments/{manage_token}",
+    **answers({200: (schemas.Booking, "The booking."), 404: NOT_FOUND}),
+    operation_id="getAppointment",
+    summary="A booking (never its screening answers)",
+    url_name="appointment",
+)
+@decorate_view(never_cache)
+def appointment_detail(request: HttpRequest, manage_token: ManageToken) -> Appointment:
+    return _appointment_by_token(manage_token)
 
 
-@never_cache
-@api_view("POST")
-def appointment_cancel(request: HttpRequest, manage_token: str) -> JsonResponse:
+@router.post(
+    "/appointments/{manage_token}/cancel",
+    **answers(
+        {
+            200: (schemas.Cancelled, "Cancelled."),
+            404: NOT_FOUND,
+            409: (schemas.NotChangeable, "Too late to change online, or no longer confirmed."),
+            **WITH_A_BODY,
+            503: BUSY,
+        }
+    ),
+    operation_id="cancelAppointment",
+    summary="Cancel, until 24 hours before the start",
+    description=_CHANGES_LIMIT,
+    url_name="appointment_cancel",
+)
+@decorate_view(never_cache)
+def appointment_cancel(
+    request: HttpRequest, manage_token: ManageToken, body: Annotated[schemas.CancelRequest, Body(None)]
+) -> dict[str, Any]:
     appointment = _appointment_by_token(manage_token)
-    body = json_body(request, CANCEL_REQUEST, required=False)
     _count_change(request, appointment.location)
-    cancelled = cancel_appointment(appointment=appointment, reason=body.get("reason", ""), actor=None)
-    return JsonResponse({"status": cancelled.status})
+    reason = body.reason if body is not None else ""  # no body at all
+    cancelled = cancel_appointment(appointment=appointment, reason=reason, actor=None)
+    return {"status": cancelled.status}
 
 
-@never_cache
-@api_view("POST")
-def appointment_reschedule(request: HttpRequest, manage_token: str) -> JsonResponse:
+@router.post(
+    "/appointments/{manage_token}/reschedule",
+    **answers(
+        {
+            200: (schemas.Booking, "The moved booking."),
+            404: NOT_FOUND,
+            409: (
+                schemas.NotMovable,
+                "The new time is not free, it is too late to change online, or no longer confirmed.",
+            ),
+            **WITH_A_BODY,
+            503: BUSY,
+        }
+    ),
+    operation_id="rescheduleAppointment",
+    summary="Move to another free start with the same practitioner, until 24 hours before",
+    description=_CHANGES_LIMIT,
+    url_name="appointment_reschedule",
+)
+@decorate_view(never_cache)
+def appointment_reschedule(
+    request: HttpRequest, manage_token: ManageToken, body: schemas.RescheduleRequest
+) -> Appointment:
     now = timezone.now()
     appointment = _appointment_by_token(manage_token)
-    body = json_body(request, RESCHEDULE_REQUEST, required=True)
     errors: FieldErrors = {}
-    start = parse_start(body["start"], zone=appointment.location.zone, now=now, errors=errors)
+    start = parse_start(body.start, zone=appointment.location.zone, now=now, errors=errors)
     if start is None:
         raise field_errors(errors)
     _count_change(request, appointment.location)
     moved = reschedule_appointment(appointment=appointment, new_start=start, actor=None, now=now)
-    return JsonResponse(booking_json(moved))
-
-
-@api_view("GET")
-def openapi_document(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(DOCUMENT)
-
-
-@csrf_exempt
-def not_found(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"code": "not_found", "message": "There is nothing at this address."}, status=404)
+    return moved

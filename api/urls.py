@@ -1,35 +1,48 @@
-"""The /api/v1/ URLconf: the booking endpoints (api/booking.py) and the call-back requests
-(api/discovery_calls.py), with the document that is their contract (api/openapi.py)."""
+"""The /api/v1/ URLconf: one django-ninja API of the booking operations (api/booking.py) and the
+call-back requests (api/discovery_calls.py), with the OpenAPI document ninja writes from them."""
 
-from django.urls import path, re_path
-from django.views.decorators.cache import never_cache
+from typing import Any
 
-from api.booking import (
-    api_view,
-    appointment_cancel,
-    appointment_create,
-    appointment_detail,
-    appointment_reschedule,
-    availability,
-    location_list,
-    not_found,
-    openapi_document,
-    practitioner_list,
-    service_list,
+from django.http import HttpRequest
+from django.urls import re_path
+
+from api import booking, discovery_calls
+from api.protocol import ClinicApi, JsonBody, answered_as_the_api, answers, install_error_answers, not_found
+
+app_name = "api"
+
+api = ClinicApi(
+    title="Clinic booking API",
+    version="1.0.0",
+    description=(
+        "Public and anonymous: no cookies, sessions or CSRF tokens. A booking is managed with the "
+        "manage token returned when it is made. Times are RFC 3339 in the location's own time zone."
+    ),
+    servers=[{"url": "/api/v1"}],
+    openapi_extra={"info": {"license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}}},
+    openapi_url=None,  # served below as an operation of its own, documented like the others
+    docs_url=None,
+    parser=JsonBody(),
+    urls_namespace="api",
 )
-from api.discovery_calls import discovery_call_create
+install_error_answers(api)
+api.add_router("", booking.router)
+api.add_router("", discovery_calls.router)
+
+
+@api.get(
+    "/openapi.json",
+    **answers({200: (dict[str, Any], "OpenAPI 3.1.")}),
+    operation_id="getOpenApiDocument",
+    summary="This document",
+    url_name="openapi",
+)
+def openapi_document(request: HttpRequest) -> dict[str, Any]:
+    return api.get_openapi_schema()
+
 
 urlpatterns = [
-    path("locations", location_list, name="locations"),
-    path("services", service_list, name="services"),
-    path("practitioners", practitioner_list, name="practitioners"),
-    path("availability", availability, name="availability"),
-    path("appointments", appointment_create, name="appointments"),
-    path("appointments/<str:manage_token>", appointment_detail, name="appointment"),
-    path("appointments/<str:manage_token>/cancel", appointment_cancel, name="appointment_cancel"),
-    path("appointments/<str:manage_token>/reschedule", appointment_reschedule, name="appointment_reschedule"),
-    path("discovery-calls", never_cache(api_view("POST")(discovery_call_create)), name="discovery_calls"),
-    path("openapi.json", openapi_document, name="openapi"),
+    *answered_as_the_api(api.urls[0]),
     # Anything else under /api/v1/ answers JSON too, never the site's HTML 404 page.
     re_path(r"", not_found, name="not_found"),
 ]

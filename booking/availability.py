@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -71,11 +72,28 @@ class Interval:
     end: datetime
 
 
+class StartRefusal(StrEnum):
+    """Why a start is no start to book under the rules (BookingRules.refusal)."""
+
+    PASSED = "passed"
+    TOO_SOON = "too_soon"  # inside the minimum notice
+    TOO_FAR = "too_far"  # beyond the horizon
+    OFF_GRID = "off_grid"  # not on the step of the location's clock
+
+
+# A time offered on a page drawn a while ago may have slipped out of the rules since: within
+# this of them it still reaches the booking services, which answer "just taken" with the
+# nearest free times, rather than "that is no time".
+_REACH = timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class BookingRules:
-    """How soon and how far ahead a start may be. Patients online: the minimum notice and the
-    booking horizon. Staff (for_staff): from the grid time now falls in, so a walk-in at 12:37
-    is booked at 12:30, and up to STAFF_BOOKING_HORIZON_DAYS ahead."""
+    """How soon and how far ahead a start may be, and on which grid: the one judgement of a
+    start that the engine offers by, the API checks a requested start by, and the web pages'
+    and the front desk's forms read a chosen start by. Patients online: the minimum notice and
+    the booking horizon. Staff (for_staff): from the grid time now falls in, so a walk-in at
+    12:37 is booked at 12:30, and up to STAFF_BOOKING_HORIZON_DAYS ahead."""
 
     min_notice: timedelta
     horizon: timedelta
@@ -102,12 +120,31 @@ class BookingRules:
     def earliest_start(self, now: datetime, zone: ZoneInfo) -> datetime:
         if not self.from_current_grid_time:
             return now + self.min_notice
-        step_minutes = int(self.step.total_seconds() // 60)
-        following = _first_on_local_grid(now, zone, step_minutes)
+        following = _first_on_local_grid(now, zone, self.step_minutes)
         return following if following == now else following - self.step
+
+    @property
+    def step_minutes(self) -> int:
+        return int(self.step.total_seconds() // 60)
 
     def latest_start(self, now: datetime) -> datetime:
         return now + self.horizon
+
+    def refusal(self, start: datetime, *, now: datetime, zone: ZoneInfo) -> StartRefusal | None:
+        """Why `start` cannot be booked under these rules, whatever the diary says; None if it can."""
+        if start < self.earliest_start(now, zone):
+            return StartRefusal.PASSED if start <= now or self.from_current_grid_time else StartRefusal.TOO_SOON
+        if start > self.latest_start(now):
+            return StartRefusal.TOO_FAR
+        if _first_on_local_grid(start, zone, self.step_minutes) != start:
+            return StartRefusal.OFF_GRID
+        return None
+
+    def within_reach(self, start: datetime, *, now: datetime) -> bool:
+        """Could a page have offered `start` under these rules a while ago (_REACH)? Staff
+        pages reach a day back, where a day ago is still on the calendar they read."""
+        earliest = now - _REACH if self.from_current_grid_time else now
+        return earliest <= start <= self.latest_start(now) + _REACH
 
 
 class _Timeline:
@@ -202,7 +239,7 @@ def free_slots(
     """
     earliest = rules.earliest_start(now, zone)
     latest = rules.latest_start(now)
-    step_minutes = int(rules.step.total_seconds() // 60)
+    step_minutes = rules.step_minutes
 
     closures = [interval for practitioner_id, interval in time_off if practitioner_id is None]
     away: dict[int, list[Interval]] = defaultdict(list)

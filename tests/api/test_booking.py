@@ -1,4 +1,4 @@
-"""The JSON API v1 (api/booking.py) against its OpenAPI document (api/openapi.py)."""
+"""The JSON API v1 (api/booking.py) against the OpenAPI document it serves."""
 
 import copy
 import json
@@ -10,12 +10,12 @@ from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
 
-from api.booking import not_found
-from api.openapi import DOCUMENT
+from api.protocol import not_found
 from booking.availability import local_instant
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import Appointment
 from patients.models import Patient, Screening
+from tests.api.document import conforms, document, request_schema, response_schema
 from tests.factories import AppointmentFactory, LocationFactory, PatientFactory, ServiceFactory, patient_details
 
 pytestmark = pytest.mark.django_db
@@ -78,42 +78,6 @@ def book(client, service, location, start, **options):
     response = post_json(client, f"{API}/appointments", booking_payload(service, location, start, **options))
     assert response.status_code == 201, response.json()
     return response.json()
-
-
-def conforms(value, schema: dict) -> bool:
-    """Enough of JSON Schema to hold our responses to the document: $ref, type, required,
-    properties, additionalProperties: false, items, enum, const and pattern."""
-    if "$ref" in schema:
-        return conforms(value, DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
-    types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "null": type(None)}
-    allowed = schema.get("type", [])
-    allowed = [allowed] if isinstance(allowed, str) else allowed
-    if allowed and not any(isinstance(value, types[name]) for name in allowed):
-        return False
-    if isinstance(value, bool) and "boolean" not in allowed and allowed:
-        return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    if "const" in schema and value != schema["const"]:
-        return False
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        return False
-    if isinstance(value, list):
-        return all(conforms(item, schema.get("items", {})) for item in value)
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        if schema.get("additionalProperties") is False and set(value) - set(properties):
-            return False
-        extra = schema.get("additionalProperties")
-        return set(schema.get("required", [])) <= set(value) and all(
-            conforms(item, properties[key] if key in properties else extra if isinstance(extra, dict) else {})
-            for key, item in value.items()
-        )
-    return True
-
-
-def response_schema(path: str, method: str, status: int) -> dict:
-    return DOCUMENT["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
 
 
 class TestCatalogue:
@@ -701,11 +665,12 @@ class TestOpenApiDocument:
         response = client.get(f"{API}/openapi.json")
         assert response.status_code == 200
         assert response["Content-Type"] == "application/json"
-        document = json.loads(response.content)
-        assert document == json.loads(json.dumps(DOCUMENT))
-        assert document["openapi"] == "3.1.0"
-        assert document["servers"] == [{"url": "/api/v1"}]
-        assert set(document["paths"]) == {
+        served = json.loads(response.content)
+        assert served == document()
+        assert served["openapi"] == "3.1.0"
+        assert served["servers"] == [{"url": "/api/v1"}]
+        assert served["info"]["license"] == {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        assert set(served["paths"]) == {
             "/locations",
             "/services",
             "/practitioners",
@@ -719,7 +684,7 @@ class TestOpenApiDocument:
         }
 
     def test_every_path_is_routed_and_every_reference_resolves(self, client):
-        for path, operations in DOCUMENT["paths"].items():
+        for path, operations in document()["paths"].items():
             match = resolve(API + path.replace("{manage_token}", "some-token"))
             assert match.func is not not_found, path
             assert match.app_name == "api"
@@ -727,13 +692,20 @@ class TestOpenApiDocument:
                 response = getattr(client, method)(API + path.replace("{manage_token}", "some-token"))
                 assert response.status_code != 405, (method, path)
                 assert str(response.status_code) in operations[method]["responses"], (method, path)
-        references = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(DOCUMENT))
-        assert references and set(references) <= set(DOCUMENT["components"]["schemas"])
+        references = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(document()))
+        assert references and set(references) <= set(document()["components"]["schemas"])
+
+    def test_every_operation_is_public_and_documents_every_answer_it_gives(self):
+        for path, operations in document()["paths"].items():
+            for method, operation in operations.items():
+                assert operation["security"] == [], (method, path)
+                for status, answer in operation["responses"].items():
+                    assert answer["description"] and answer["description"][0].isupper(), (status, path)
+                    assert "application/json" in answer["content"], (status, path)
 
     def test_request_limits_match_the_forms(self):
-        schemas = DOCUMENT["components"]["schemas"]
-        patient = schemas["BookingRequest"]["properties"]["patient"]["properties"]
-        screening = schemas["BookingRequest"]["properties"]["screening"]["properties"]
+        patient = request_schema("PatientRequest")["properties"]
+        screening = request_schema("ScreeningRequest")["properties"]
         for name, field in PatientDetailsForm.base_fields.items():
             if getattr(field, "max_length", None):
                 assert patient[name]["maxLength"] == field.max_length, name

@@ -6,9 +6,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from api.openapi import DOCUMENT
 from discovery.models import DiscoveryCallRequest
-from tests.api.test_booking import conforms
+from tests.api.document import conforms, request_schema, response_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +38,7 @@ def post(client, body, content_type="application/json", **extra):
 
 
 def schema(status: int) -> dict:
-    return DOCUMENT["paths"]["/discovery-calls"]["post"]["responses"][str(status)]["content"]["application/json"][
-        "schema"
-    ]
+    return response_schema("/discovery-calls", "post", status)
 
 
 def test_a_request_is_201_with_its_reference(client, sciatica, catalogue):
@@ -196,11 +193,11 @@ def test_other_methods_are_405_json(client, method):
 def test_the_document_describes_the_request_and_the_form_limits(client):
     from discovery.forms import CallBackForm
 
-    request_schema = DOCUMENT["components"]["schemas"]["DiscoveryCallRequest"]["properties"]
+    documented = request_schema("DiscoveryCallRequest")["properties"]
     for name, field in CallBackForm.base_fields.items():
-        assert name in request_schema, name
+        assert name in documented, name
         if getattr(field, "max_length", None):
-            assert request_schema[name]["maxLength"] == field.max_length, name
+            assert documented[name]["maxLength"] == field.max_length, name
     assert client.get("/api/v1/openapi.json").json()["paths"]["/discovery-calls"]["post"]["operationId"] == (
         "requestDiscoveryCall"
     )

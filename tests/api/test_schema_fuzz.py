@@ -25,13 +25,13 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from api.openapi import DOCUMENT
 from clinic.wsgi import application
+from tests.api.document import document
 from tests.helpers import Bookings
 
 OPERATION_IDS = [
     operation["operationId"]
-    for path_item in DOCUMENT["paths"].values()
+    for path_item in document()["paths"].values()
     for method, operation in path_item.items()
     if method in {"get", "post"}
 ]

@@ -33,7 +33,7 @@ def test_every_code_raised_anywhere_is_in_the_list_and_every_listed_code_is_rais
 
 
 def test_the_api_and_reception_map_only_listed_codes():
-    from api.booking import _BOOKING_ERROR_STATUS
+    from api.protocol import _BOOKING_ERROR_STATUS
     from reception.phone_booking import MESSAGES_FOR_RECEPTION
 
     assert set(_BOOKING_ERROR_STATUS) <= set(BookingErrorCode)

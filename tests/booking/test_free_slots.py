@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking.availability import BookingRules, Interval, Slot, WeeklyHours, free_slots, one_per_start
+from booking.availability import BookingRules, Interval, Slot, StartRefusal, WeeklyHours, free_slots, one_per_start
 
 NEW_YORK = ZoneInfo("America/New_York")
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -281,3 +281,50 @@ def test_every_free_grid_time_inside_working_hours_is_offered(hours, appointment
             expected = inside and clear and local.minute % 15 == 0
             assert (Slot(start, start + duration, pid) in found) == expected, (local, pid)
         start += timedelta(minutes=15)
+
+
+# --- The one judgement of a start (BookingRules.refusal), as the API asks it ---------------
+
+
+def test_each_reason_a_start_is_refused():
+    now = at(MONDAY, 8, 10)  # notice of 2 h: 10:10 is the earliest
+    judge = lambda start: RULES.refusal(start, now=now, zone=NEW_YORK)  # noqa: E731
+    assert judge(at(MONDAY, 8)) is StartRefusal.PASSED
+    assert judge(at(MONDAY, 10)) is StartRefusal.TOO_SOON
+    assert judge(at(MONDAY, 10, 15)) is None
+    assert judge(at(MONDAY, 10, 20)) is StartRefusal.OFF_GRID
+    assert judge(at(MONDAY, 10, 15) + timedelta(seconds=1)) is StartRefusal.OFF_GRID
+    assert judge(now + timedelta(days=60, minutes=5)) is StartRefusal.TOO_FAR
+
+
+def test_the_grid_is_the_locations_clock_on_a_fall_back_night_and_at_a_half_hour_offset():
+    night = date(2026, 11, 1)  # New York falls back at 02:00 EDT to 01:00 EST
+    now = at(night - timedelta(days=1), 0)
+    second_one_oclock = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)  # 01:00 EST
+    assert second_one_oclock.astimezone(NEW_YORK).strftime("%H:%M %Z") == "01:00 EST"
+    assert RULES.refusal(second_one_oclock, now=now, zone=NEW_YORK) is None
+    assert RULES.refusal(second_one_oclock + timedelta(minutes=15), now=now, zone=NEW_YORK) is None
+    # 10:00 in Kolkata is 04:30 UTC: on the grid there, off it on a whole-hour clock.
+    kolkata_ten = datetime(2026, 11, 2, 4, 30, tzinfo=UTC)
+    assert RULES.refusal(kolkata_ten, now=now, zone=KOLKATA) is None
+    assert RULES.refusal(kolkata_ten + timedelta(minutes=5), now=now, zone=KOLKATA) is StartRefusal.OFF_GRID
+
+
+def test_staff_may_book_from_the_grid_time_now_falls_in():
+    staff = BookingRules(
+        min_notice=timedelta(0), horizon=timedelta(days=365), step=timedelta(minutes=15), from_current_grid_time=True
+    )
+    now = at(MONDAY, 12, 37)
+    assert staff.refusal(at(MONDAY, 12, 30), now=now, zone=NEW_YORK) is None
+    assert staff.refusal(at(MONDAY, 12, 15), now=now, zone=NEW_YORK) is StartRefusal.PASSED
+    # A page drawn a while ago reaches the booking services a day either side of the rules.
+    assert staff.within_reach(at(MONDAY, 12, 37) - timedelta(hours=23), now=now)
+    assert not RULES.within_reach(at(MONDAY, 12), now=now)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hours=weekly_hours(), zone=st.sampled_from(ZONES), minutes_before=st.integers(0, 7 * 24 * 60))
+def test_every_start_the_engine_offers_is_one_the_rules_accept(hours, zone, minutes_before):
+    now = datetime.combine(BASE_DAY, time(0), tzinfo=UTC) - timedelta(minutes=minutes_before)
+    found = slots(hours=hours, zone=zone, first_day=BASE_DAY, last_day=BASE_DAY + timedelta(days=6), now=now)
+    assert all(RULES.refusal(slot.start, now=now, zone=zone) is None for slot in found)

@@ -43,6 +43,27 @@ def test_the_outage_answer(monkeypatch, unguarded, westerville, physio, error):
     assert api.json() == {"code": "unavailable", "message": MESSAGE}
 
 
+class GoneWhenRead:
+    """A queryset whose database is gone: nothing fails until it is read."""
+
+    def __iter__(self):
+        raise OperationalError("server closed the connection")
+
+    def distinct(self):
+        return self
+
+
+@pytest.mark.parametrize("selector", ["public_locations", "public_services", "public_practitioners"])
+def test_an_api_list_read_while_the_database_is_gone_is_the_outage_answer(monkeypatch, unguarded, selector):
+    # Read by ninja's pydantic, the error would become a validation error: a 500.
+    import clinic.selectors
+
+    monkeypatch.setattr(clinic.selectors, selector, GoneWhenRead)
+    path = {"public_locations": "locations", "public_services": "services"}.get(selector, "practitioners")
+    response = unguarded.get(f"/api/v1/{path}")
+    assert response.status_code == 503 and response.json()["code"] == "unavailable"
+
+
 def test_any_other_error_is_still_the_500_page(monkeypatch, unguarded):
     import clinic.selectors
 

@@ -48,7 +48,7 @@ def _token_routes(resolver=None, namespace=""):
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from _token_routes(pattern, inner)
-        elif isinstance(pattern, URLPattern) and pattern.name and re.search(r"<str:\w*token>", str(pattern.pattern)):
+        elif isinstance(pattern, URLPattern) and pattern.name and re.search(r"<(str:)?\w*token>", str(pattern.pattern)):
             yield f"{namespace}{pattern.name}"
 
 

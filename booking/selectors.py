@@ -208,11 +208,13 @@ def parse_instant(raw: str) -> datetime | None:
         return None
 
 
-def parse_start(raw: str) -> datetime | None:
-    """An ISO 8601 instant with an offset, in UTC, between now and the horizon; None otherwise."""
+def parse_start(raw: str, *, rules: BookingRules | None = None, now: datetime | None = None) -> datetime | None:
+    """A start a page offered: an ISO 8601 instant with an offset, in UTC, within reach of the
+    rules (the patients' unless staff's); None for anything else. Whether it is free, and still
+    bookable, is the booking services' to say."""
     parsed = parse_instant(raw)
-    now = timezone.now()
-    if parsed is None or not now <= parsed <= now + timedelta(days=settings.BOOKING_HORIZON_DAYS + 1):
+    rules = rules or BookingRules.from_settings()
+    if parsed is None or not rules.within_reach(parsed, now=now or timezone.now()):
         return None
     return parsed
 

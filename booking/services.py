@@ -615,8 +615,9 @@ def book_follow_ups(
     # The answers given with the source; no red flags: the patient confirmed none applies now.
     screening = ScreeningAnswers.given_with(source.screening)
     outcomes = []
+    rules = BookingRules.from_settings()
     for number, wanted_start in enumerate(series.wanted_starts, start=1):
-        if wanted_start > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
+        if wanted_start > rules.latest_start(now):
             error = BookingError("beyond_horizon", f"Bookings open {settings.BOOKING_HORIZON_DAYS} days ahead.")
             outcomes.append(SessionOutcome(number, wanted_start, error=error))
             continue

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from booking import selectors
-from booking.availability import Slot, bookable_practitioners
+from booking.availability import BookingRules, Slot, bookable_practitioners
 from booking.forms import PatientDetailsForm, ScreeningForm, day_field
 from booking.models import Appointment
 from clinic import clock
@@ -145,8 +145,8 @@ class PhoneBookingStepsForm(forms.Form):
     def clean_at(self) -> str:
         # A link may carry anything: what is no instant reception could book is dropped, not
         # reported (year 9999 would overflow the local-time arithmetic).
-        at = selectors.parse_instant(self.cleaned_data.get("at") or "")
-        return at.strftime("%Y-%m-%dT%H:%MZ") if at and within_staff_reach(at) else ""
+        at = staff_start(self.cleaned_data.get("at") or "")
+        return at.strftime("%Y-%m-%dT%H:%MZ") if at else ""
 
     @property
     def clicked_start(self) -> datetime | None:
@@ -269,8 +269,8 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
 
     def clean_start(self) -> datetime:
         # The engine decides whether the time can be booked; this only keeps out what is no time.
-        start = selectors.parse_instant(self.cleaned_data["start"])
-        if start is None or not within_staff_reach(start):
+        start = staff_start(self.cleaned_data["start"])
+        if start is None:
             raise forms.ValidationError("Choose one of the free times.")
         return start
 
@@ -315,10 +315,10 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
         self.add_error("consent", message)
 
 
-def within_staff_reach(start: datetime) -> bool:
-    """Between a day ago and the staff horizon: anything else is no time reception was offered."""
-    now = timezone.now()
-    return now - timedelta(days=1) <= start <= now + timedelta(days=settings.STAFF_BOOKING_HORIZON_DAYS + 1)
+def staff_start(raw: str) -> datetime | None:
+    """A start reception could have been offered (the staff rules); the engine decides whether
+    it can still be booked."""
+    return selectors.parse_start(raw, rules=BookingRules.for_staff())
 
 
 # The calendar's panel and the Move page -------------------------------------------------------
@@ -364,8 +364,8 @@ class MoveForm(forms.Form):
     version = forms.CharField(max_length=40, required=False, widget=forms.HiddenInput)
 
     def clean_start(self) -> datetime:
-        start = selectors.parse_instant(self.cleaned_data["start"])
-        if start is None or not within_staff_reach(start):
+        start = staff_start(self.cleaned_data["start"])
+        if start is None:
             raise forms.ValidationError("Choose one of the free times.")
         return start
 

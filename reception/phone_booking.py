@@ -37,7 +37,7 @@ from clinic.models import Location, Practitioner, Service
 from patients.models import ConsentText
 from patients.services import SAFETY_QUESTIONS, PatientRecordError, add_date_of_birth, current_consent
 from reception import selectors as reception_selectors
-from reception.forms import SCREENING_FLAG_FIELDS, PhoneBookingForm, PhoneBookingStepsForm, within_staff_reach
+from reception.forms import SCREENING_FLAG_FIELDS, PhoneBookingForm, PhoneBookingStepsForm, staff_start
 from reception.views import calendar_url_for
 
 DAYS_SHOWN = 7
@@ -311,8 +311,8 @@ def _from_a_calendar_cell(request: HttpRequest, steps: PhoneBookingStepsForm) ->
     the services that fit there, each a link that opens the free times with that one chosen."""
     if steps.choice.service is not None or not request.GET.get("at"):
         return {}
-    start = selectors.parse_instant(request.GET["at"])
-    if start is None or not within_staff_reach(start):
+    start = staff_start(request.GET["at"])
+    if start is None:
         return {}
     location = Location.objects.active().filter(slug=request.GET.get("location", "")).first()
     practitioner = Practitioner.objects.active().filter(slug=request.GET.get("practitioner", "")).first()

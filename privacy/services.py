@@ -1,27 +1,33 @@
 """The patient's record as a whole, across every app: merging duplicates, exporting
-everything held on a person (a subject access request), anonymising them. Above every app,
-as only it may be: it reaches into booking, discovery and the waiting list."""
+everything held on a person (a subject access request), anonymising them. Above every app:
+the merge follows every relation to Patient, and export and anonymise walk each app's
+patient_data hook (patients/patient_data.py)."""
 
-from datetime import date
+from typing import Any
 
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import ForeignObjectRel, Q
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
 from simple_history.utils import bulk_update_with_history
 
-from booking.models import Appointment, TreatmentSeries, new_manage_token
+from booking import patient_data as booking_data
+from booking.models import Appointment
 from clinic.clock import staff_date_time
 from clinic.outbox import forget_recipient
-from discovery.models import CallAttempt, DiscoveryCallRequest
-from patients.models import MERGED_INTO_REASON, Patient, Screening
-from patients.selectors import records_merged_into
-from patients.services import SAFETY_QUESTIONS, ScreeningAnswers, record_history_baseline
-from waitlist.models import WaitlistEntry, WaitlistOffer
-from waitlist.models import new_token as new_waitlist_token
+from discovery import patient_data as discovery_data
+from patients import patient_data as patients_data
+from patients.models import MERGED_INTO_REASON, Patient
+from patients.patient_data import (
+    Anonymisation,
+    Forgotten,
+    PatientPrivacyError,
+    actor,
+    is_anonymised,
+)
+from patients.services import record_history_baseline
+from waitlist import patient_data as waitlist_data
 
 
 class PatientMergeError(Exception):
@@ -168,42 +174,13 @@ def _constraint_name(error: IntegrityError) -> str:
 # --- Privacy: export and anonymise ----------------------------------------------------------
 
 EXPORT_FORMAT = "clinic-patient-export/1"
-# Placeholders for an anonymised record. The email is unique per record and on the reserved
-# .invalid domain: it can never be anyone's address, and never collides with another record's
-# email + date of birth (patient_email_dob_unique).
-ANONYMISED_NAME = "Anonymised"
-ANONYMISED_EMAIL = "anonymised-{pk}@anonymised.invalid"
-ANONYMISED_EMAIL_DOMAIN = "@anonymised.invalid"
-ANONYMISED_DATE_OF_BIRTH = date(1900, 1, 1)
-ANONYMISED_REASON = "anonymised by {user}"
 EXPORTED_REASON = "personal data exported by {user}"
+# Each app's part (its patient_data module), the records' own first: anonymise walks them
+# backwards, so the others still find their rows by the person's email and phone.
+PATIENT_DATA = (patients_data, booking_data, discovery_data, waitlist_data)
 
 
-class PatientPrivacyError(Exception):
-    """Why an export or anonymisation was refused; `message` is fit to show the receptionist."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def is_anonymised(patient: Patient) -> bool:
-    return patient.email.endswith(ANONYMISED_EMAIL_DOMAIN)
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _phone(value) -> str:
-    return value.as_e164 if value else ""
-
-
-def _actor(user) -> str | None:
-    return user.get_username() if user is not None else None
-
-
-def export_patient(patient: Patient) -> dict:
+def export_patient(patient: Patient) -> dict[str, Any]:
     """Everything the clinic holds on one person, as JSON-ready data (a subject access request).
 
     The shape (keys are stable; datetimes ISO 8601, UTC unless named *_local; dates YYYY-MM-DD):
@@ -233,197 +210,13 @@ def export_patient(patient: Patient) -> dict:
     are credentials, not personal data: never included. A fixed number of queries, however many
     appointments.
     """
-    appointments = list(
-        Appointment.objects.filter(patient=patient)
-        .select_related("service", "practitioner", "location", "consent", "series__service", "screening")
-        .order_by("start", "pk")
-    )
-    references = {appointment.pk: appointment.reference for appointment in appointments}
-    call_back_requests = (
-        DiscoveryCallRequest.objects.filter(_call_back_requests_of(patient))
-        .prefetch_related("conditions", "attempts")
-        .order_by("created_at", "pk")
-    )
-    waiting = (
-        WaitlistEntry.objects.filter(email__iexact=patient.email)
-        .select_related("service", "location", "practitioner")
-        .prefetch_related("offers__practitioner", "offers__location", "offers__booked_appointment")
-        .order_by("created_at", "pk")
-    )
-    merged_into_this = Patient.history.filter(
-        history_type="-", history_change_reason=MERGED_INTO_REASON.format(pk=patient.pk)
-    ).values("id")
-    patient_history = (
-        Patient.history.filter(Q(id=patient.pk) | Q(id__in=merged_into_this))
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-    appointment_history = (
-        Appointment.history.filter(id__in=list(references))
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": timezone.now().isoformat(),
-        "patient": {
-            "id": patient.pk,
-            "first_name": patient.first_name,
-            "last_name": patient.last_name,
-            "email": patient.email,
-            "phone": _phone(patient.phone),
-            "date_of_birth": _iso(patient.date_of_birth),
-            "created_at": _iso(patient.created_at),
-            "updated_at": _iso(patient.updated_at),
-        },
-        "appointments": [_exported_appointment(appointment) for appointment in appointments],
-        "call_back_requests": [_exported_call_back_request(request) for request in call_back_requests],
-        "waiting_list": [_exported_waitlist_entry(entry) for entry in waiting],
-        "history": {
-            "patient": [
-                {
-                    **_history_meta(row),
-                    "record_id": row.id,
-                    "first_name": row.first_name,
-                    "last_name": row.last_name,
-                    "email": row.email,
-                    "phone": _phone(row.phone),
-                    "date_of_birth": _iso(row.date_of_birth),
-                }
-                for row in patient_history
-            ],
-            "appointments": [
-                {
-                    **_history_meta(row),
-                    "reference": row.reference,
-                    "start_utc": _iso(row.start),
-                    "end_utc": _iso(row.end),
-                    "status": row.status,
-                    "cancellation_reason": row.cancellation_reason,
-                    "practitioner_id": row.practitioner_id,
-                    "location_id": row.location_id,
-                    "service_id": row.service_id,
-                }
-                for row in appointment_history
-            ],
-        },
-    }
-
-
-def _history_meta(row) -> dict:
-    return {
-        "history_date": _iso(row.history_date),
-        "history_type": row.history_type,
-        "changed_by": _actor(row.history_user),
-        "change_reason": row.history_change_reason,
-    }
-
-
-def _exported_appointment(appointment: Appointment) -> dict:
-    zone = appointment.location.zone
-    series = appointment.series
-    screening = getattr(appointment, "screening", None)
-    return {
-        "reference": appointment.reference,
-        "service": appointment.service.name,
-        "practitioner": appointment.practitioner.name,
-        "location": appointment.location.name,
-        "time_zone": appointment.location.timezone,
-        "start_local": timezone.localtime(appointment.start, zone).isoformat(),
-        "end_local": timezone.localtime(appointment.end, zone).isoformat(),
-        "start_utc": _iso(appointment.start),
-        "end_utc": _iso(appointment.end),
-        "status": appointment.status,
-        "source": appointment.source,
-        "cancellation_reason": appointment.cancellation_reason,
-        "cancelled_at": _iso(appointment.cancelled_at),
-        "consent_version": appointment.consent.version if appointment.consent else None,
-        "consented_at": _iso(appointment.consented_at),
-        # A discovery call's: what the caller wrote, and the clock they were told its time on.
-        "concern": appointment.concern,
-        "caller_time_zone": appointment.caller_timezone,
-        "confirmation_sent_at": _iso(appointment.confirmation_sent_at),
-        "reminder_sent_at": _iso(appointment.reminder_sent_at),
-        "aftercare_sent_at": _iso(appointment.aftercare_sent_at),
-        "created_at": _iso(appointment.created_at),
-        "treatment_series": None
-        if series is None
-        else {
-            "service": series.service.name,
-            "interval_weeks": series.interval_weeks,
-            "sessions_requested": series.sessions_requested,
-            "session": appointment.series_session,
-        },
-        "screening": None
-        if screening is None
-        else {
-            **{name: getattr(screening, name) for name in SAFETY_QUESTIONS},
-            "created_at": _iso(screening.created_at),
-        },
-    }
-
-
-def _exported_call_back_request(request) -> dict:
-    return {
-        "reference": request.reference,
-        "name": request.name,
-        "email": request.email,
-        "phone": _phone(request.phone),
-        "best_time": request.best_time,
-        "caller_timezone": request.caller_timezone,
-        "concern": request.concern,
-        "conditions": sorted(condition.name for condition in request.conditions.all()),
-        "heard_about": request.heard_about,
-        "heard_about_other": request.heard_about_other,
-        "consent_to_contact": request.consent_to_contact,
-        "consented_at": _iso(request.consented_at),
-        "status": request.status,
-        "created_at": _iso(request.created_at),
-        "call_attempts": [
-            {"attempted_at": _iso(attempt.attempted_at), "outcome": attempt.outcome, "note": attempt.note}
-            for attempt in request.attempts.all()
-        ],
-    }
-
-
-def _exported_waitlist_entry(entry) -> dict:
-    return {
-        "service": entry.service.name,
-        "location": entry.location.name,
-        "practitioner": entry.practitioner.name if entry.practitioner else None,
-        "first_day": _iso(entry.first_day),
-        "last_day": _iso(entry.last_day),
-        "mornings": entry.mornings,
-        "afternoons": entry.afternoons,
-        "evenings": entry.evenings,
-        "first_name": entry.first_name,
-        "last_name": entry.last_name,
-        "email": entry.email,
-        "phone": _phone(entry.phone),
-        "status": entry.status,
-        "created_at": _iso(entry.created_at),
-        "left_at": _iso(entry.left_at),
-        "offers": [
-            {
-                "practitioner": offer.practitioner.name,
-                "location": offer.location.name,
-                "start_utc": _iso(offer.start),
-                "end_utc": _iso(offer.end),
-                "sent_at": _iso(offer.sent_at),
-                "booked_appointment": offer.booked_appointment.reference if offer.booked_appointment else None,
-                "gone_at": _iso(offer.gone_at),
-            }
-            for offer in entry.offers.all()
-        ],
-    }
-
-
-def _call_back_requests_of(patient: Patient) -> Q:
-    """Requests linked to the patient, or sent with their email or their phone number."""
-    match = Q(patient=patient) | Q(email__iexact=patient.email)
-    if patient.phone:
-        match |= Q(phone=patient.phone)
-    return match
+    data: dict[str, Any] = {"format": EXPORT_FORMAT, "exported_at": timezone.now().isoformat()}
+    history: dict[str, list[dict[str, Any]]] = {}
+    for part in PATIENT_DATA:
+        exported = part.export(patient)
+        data |= exported.sections
+        history |= exported.history
+    return data | {"history": history}
 
 
 def record_patient_export(*, patient: Patient, by: AbstractBaseUser) -> None:
@@ -431,7 +224,7 @@ def record_patient_export(*, patient: Patient, by: AbstractBaseUser) -> None:
     with transaction.atomic():
         record_history_baseline(patient_id=patient.pk)
         Patient.history.bulk_history_create(
-            [patient], update=True, default_user=by, default_change_reason=EXPORTED_REASON.format(user=_actor(by))[:100]
+            [patient], update=True, default_user=by, default_change_reason=EXPORTED_REASON.format(user=actor(by))[:100]
         )
 
 
@@ -440,13 +233,14 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
 
     Kept: every appointment (times, service, practitioner, location, status, source, consent
     version and time, emails' sent times): the clinic's treatment record and its statistics.
-    Removed: the patient's name, email, phone and date of birth (placeholders); every screening
-    answer (the row stays, all answers cleared, so every page that shows an appointment still
-    does); cancellation reasons and a discovery call's "what is going on" (free text that may
-    hold health details); the call-back
-    requests linked to them or sent with their email or phone (name, email, phone, concern,
-    conditions, "heard of us elsewhere", call notes); their waiting-list places (contact,
-    and they leave the list). Every manage, waiting-list and offer link stops working.
+    Removed, by each app's hook: the patient's name, email, phone and date of birth
+    (placeholders); every screening answer (the row stays, all answers cleared, so every page
+    that shows an appointment still does); cancellation reasons and a discovery call's "what is
+    going on" (free text that may hold health details); the call-back requests linked to them
+    or sent with their email or phone (name, email, phone, concern, conditions, "heard of us
+    elsewhere", call notes); their waiting-list places (contact, and they leave the list).
+    Every manage, waiting-list and offer link stops working, and emails about these rows not
+    sent yet never are.
 
     The history (simple-history) of those rows held the same names and free text: it is
     scrubbed the same way, so the trail of who changed what and when stays, without the
@@ -454,11 +248,10 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
     itself is recorded once, as a history entry "anonymised by <user>" on the patient.
 
     Refused (PatientPrivacyError, nothing changed) while the patient has a live appointment
-    that has not ended: it would arrive at the desk as "Anonymised" and its emails would go to
-    nowhere; cancel it (with the patient) first. One transaction, the patient row locked first,
-    as bookings and merges lock it, so no booking lands on the record halfway through.
+    that has not ended: cancel it (with the patient) first. One transaction, the patient row
+    locked first, as bookings and merges lock it, so no booking lands on the record halfway
+    through.
     """
-    now = timezone.now()
     with transaction.atomic():
         try:
             locked = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -468,104 +261,9 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
             ) from None
         if is_anonymised(locked):
             raise PatientPrivacyError(f"Patient record #{locked.pk} is already anonymised.")
-        upcoming = list(
-            Appointment.objects.live()
-            .filter(patient=locked, end__gt=now)
-            .order_by("start")
-            .values_list("reference", flat=True)
-        )
-        if upcoming:
-            raise PatientPrivacyError(
-                "This patient still has appointments to come ({}). Cancel them first, then anonymise.".format(
-                    ", ".join(upcoming)
-                )
-            )
-        record_history_baseline(patient_id=locked.pk)
-        requests_match = _call_back_requests_of(locked)
-        old_email = locked.email
-        placeholder = {
-            "first_name": ANONYMISED_NAME,
-            "last_name": f"patient #{locked.pk}",
-            "email": ANONYMISED_EMAIL.format(pk=locked.pk),
-            "phone": "",
-            "date_of_birth": ANONYMISED_DATE_OF_BIRTH,
-        }
-
-        appointments = list(Appointment.objects.select_for_update().filter(patient=locked))
-        for appointment in appointments:
-            appointment.manage_token = new_manage_token()
-            appointment.cancellation_reason = ""
-            appointment.concern = ""
-        Appointment.objects.bulk_update(appointments, ["manage_token", "cancellation_reason", "concern"])
-        appointment_ids = [appointment.pk for appointment in appointments]
-        Appointment.history.filter(id__in=appointment_ids).update(cancellation_reason="", concern="")
-        Screening.objects.filter(appointment_id__in=appointment_ids).update(**ScreeningAnswers().stored())
-
-        request_ids = list(DiscoveryCallRequest.objects.filter(requests_match).values_list("pk", flat=True))
-        scrubbed_request = {
-            "name": ANONYMISED_NAME,
-            "email": placeholder["email"],
-            "phone": "",
-            "concern": "",
-            "heard_about_other": "",
-        }
-        DiscoveryCallRequest.objects.filter(pk__in=request_ids).update(**scrubbed_request, updated_at=now)
-        DiscoveryCallRequest.history.filter(id__in=request_ids).update(**scrubbed_request)
-        DiscoveryCallRequest.conditions.through.objects.filter(discoverycallrequest_id__in=request_ids).delete()
-        CallAttempt.objects.filter(request_id__in=request_ids).update(note="")
-        CallAttempt.history.filter(request_id__in=request_ids).update(note="")
-
-        entry_ids = list(WaitlistEntry.objects.filter(email__iexact=old_email).values_list("pk", flat=True))
-        scrubbed_entry = {
-            "first_name": ANONYMISED_NAME,
-            "last_name": placeholder["last_name"],
-            "email": placeholder["email"],
-            "phone": "",
-        }
-        WaitlistEntry.objects.filter(pk__in=entry_ids, status=WaitlistEntry.Status.WAITING).update(
-            status=WaitlistEntry.Status.LEFT, left_at=now
-        )
-        WaitlistEntry.objects.filter(pk__in=entry_ids).update(**scrubbed_entry)
-        WaitlistEntry.history.filter(id__in=entry_ids).update(**scrubbed_entry)
-        # Each link its own new random token (one UPDATE per row: a person has a handful).
-        for entry_id in entry_ids:
-            WaitlistEntry.objects.filter(pk=entry_id).update(token=new_waitlist_token())
-        for offer_id in WaitlistOffer.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True):
-            WaitlistOffer.objects.filter(pk=offer_id).update(token=new_waitlist_token())
-
-        series_ids = list(
-            TreatmentSeries.objects.filter(source_appointment__patient=locked).values_list("pk", flat=True)
-        )
-        offer_ids = list(WaitlistOffer.objects.filter(entry_id__in=entry_ids).values_list("pk", flat=True))
-        forget_recipient(
-            {
-                Appointment: appointment_ids,
-                TreatmentSeries: series_ids,
-                DiscoveryCallRequest: request_ids,
-                WaitlistEntry: entry_ids,
-                WaitlistOffer: offer_ids,
-            },
-            address=placeholder["email"],
-        )
-
-        # Older versions of this record, and of duplicates merged into it, named the person.
-        merged_ids = records_merged_into(locked)
-        Patient.history.filter(id__in=[locked.pk, *merged_ids]).update(**placeholder)
-        for field, value in placeholder.items():
-            setattr(locked, field, value)
-        locked._history_user = by
-        locked._change_reason = ANONYMISED_REASON.format(user=_actor(by) or "the system")[:100]
-        locked.save()
-
-        # The admin log keeps each edited object's title: a patient's and a request's hold the name.
-        LogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Patient),
-            object_id__in=[str(pk) for pk in [locked.pk, *merged_ids]],
-        ).update(object_repr=str(locked)[:200])
-        for request_id, reference in DiscoveryCallRequest.objects.filter(pk__in=request_ids).values_list(
-            "pk", "reference"
-        ):
-            LogEntry.objects.filter(
-                content_type=ContentType.objects.get_for_model(DiscoveryCallRequest), object_id=str(request_id)
-            ).update(object_repr=f"{reference} {ANONYMISED_NAME}")
+        anonymisation = Anonymisation(patient=locked, now=timezone.now(), by=by)
+        forgotten: Forgotten = {}
+        for part in reversed(PATIENT_DATA):
+            forgotten |= part.anonymise(anonymisation)
+        forget_recipient(forgotten, address=locked.email)
     return locked

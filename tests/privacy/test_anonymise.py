@@ -12,8 +12,9 @@ from django.urls import reverse
 from booking.models import Appointment
 from discovery.models import CallAttempt, DiscoveryCallRequest
 from patients.models import Patient, Screening
+from patients.patient_data import ANONYMISED_DATE_OF_BIRTH
 from patients.services import find_or_create_patient
-from privacy.services import ANONYMISED_DATE_OF_BIRTH, PatientPrivacyError, anonymise_patient, export_patient
+from privacy.services import PatientPrivacyError, anonymise_patient, export_patient
 from tests.factories import PatientFactory
 from tests.privacy import privacy_scenario as scenario
 from waitlist.models import WaitlistEntry, WaitlistOffer

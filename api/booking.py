@@ -9,14 +9,16 @@ answers JSON. How errors are answered (400 field errors, 409/422 refusals, 413, 
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import wraps
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from ninja import Body, Path, Query, Router, Status
@@ -24,14 +26,14 @@ from ninja.decorators import decorate_view
 from pydantic import WithJsonSchema
 
 from api import schemas
-from api.protocol import BAD_INPUT, BUSY, NOT_FOUND, WITH_A_BODY, FieldErrors, answers, field_errors, problem
+from api.protocol import BAD_INPUT, BUSY, NOT_FOUND, REQUIRED, WITH_A_BODY, FieldErrors, answers, field_errors, problem
 from booking import throttling
 from booking.availability import (
     AVAILABILITY_CACHE_SECONDS,
     MAX_WINDOW_DAYS,
     BookingRules,
     StartRefusal,
-    available_slots,
+    available_starts,
     bookable_practitioners,
     cached_answer_key,
     pack_answer,
@@ -39,7 +41,7 @@ from booking.availability import (
 )
 from booking.forms import PatientDetailsForm, ScreeningForm
 from booking.models import MANAGE_TOKEN_RE, Appointment
-from booking.selectors import availability_request_lookup
+from booking.selectors import availability_request
 from booking.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic import selectors
 from clinic.models import Location, Practitioner, Service
@@ -55,7 +57,7 @@ _INSTANT = re.compile(
     re.IGNORECASE,
 )
 
-REQUIRED = "This field is required."
+NO_SUCH_BOOKING = "We could not find that booking. Please check the link in your email."
 UNKNOWN_SERVICE = "We do not offer that service. Please choose one from the list of services."
 UNKNOWN_LOCATION = "We have no clinic there. Please choose one of our locations."
 UNKNOWN_PRACTITIONER = "Please choose a practitioner who offers this service at this location, or “any”."
@@ -147,24 +149,39 @@ def _form_errors(form, prefix: str, *, top_level: frozenset[str] = frozenset()) 
     }
 
 
-# Answers.
+def _appointment_by_token(manage_token: str) -> Appointment | None:
+    if not _MANAGE_TOKEN.fullmatch(manage_token):
+        return None
+    return (
+        Appointment.objects.select_related("practitioner", "service", "location")
+        .filter(manage_token=manage_token)
+        .first()
+    )
 
 
-def _instant(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).isoformat()
+def booking_first(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """An unknown manage token is 404 whatever came with it (v1): the booking is looked up
+    before ninja reads the body, and handed to the operation as its `booking` (the_booking)."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        appointment = _appointment_by_token(kwargs.get("manage_token", ""))
+        if appointment is None:
+            return JsonResponse(
+                {
+                    "code": "not_found",
+                    "message": "We could not find that booking. Please check the link in your email.",
+                },
+                status=404,
+            )
+        request._api_booking = appointment  # type: ignore[attr-defined]
+        return run(request, *args, **kwargs)
+
+    return wrapper
 
 
-def _appointment_by_token(manage_token: ManageToken) -> Appointment:
-    appointment = None
-    if _MANAGE_TOKEN.fullmatch(manage_token):
-        appointment = (
-            Appointment.objects.select_related("practitioner", "service", "location")
-            .filter(manage_token=manage_token)
-            .first()
-        )
-    if appointment is None:
-        raise problem(404, "not_found", "We could not find that booking. Please check the link in your email.")
-    return appointment
+def the_booking(request: HttpRequest) -> Appointment:
+    return request._api_booking  # type: ignore[attr-defined]
 
 
 def _count_change(request: HttpRequest, location: Location) -> None:
@@ -242,23 +259,25 @@ def availability(request: HttpRequest, query: Query[schemas.AvailabilityQuery]) 
             errors["end"] = ["The end date must be on or after the start date."]
         elif (last_day - first_day).days >= MAX_WINDOW_DAYS:
             errors["end"] = [f"Please ask for at most {MAX_WINDOW_DAYS} days at a time."]
-    version, service, location = availability_request_lookup(
-        service_slug=query.service if _SLUG.fullmatch(query.service) else None,
-        location_slug=query.location if _SLUG.fullmatch(query.location) else None,
+    wanted = "any" if query.practitioner is None else query.practitioner
+    asked = availability_request(
+        service_slug=query.service if query.service and _SLUG.fullmatch(query.service) else None,
+        location_slug=query.location if query.location and _SLUG.fullmatch(query.location) else None,
+        practitioner_slug=wanted,
     )
+    service, location = asked.service, asked.location
     if service is None:
-        errors["service"] = [UNKNOWN_SERVICE]
-    wanted = query.practitioner
+        errors["service"] = [REQUIRED] if query.service is None else [UNKNOWN_SERVICE]
     cache_key = None
-    if service is not None and location is not None and not errors:
-        # Only answers that were computed successfully are cached, so a hit was valid
-        # for this very schedule version: one query in all, like /healthz.
-        cache_key = cached_answer_key(version, service.pk, location.pk, wanted, first_day, last_day)
+    if service is not None and location is not None and not errors and asked.practitioner_ids:
+        # Only answers that were computed successfully are cached, so a hit was valid for
+        # these very stamps: one query in all, like /healthz.
+        cache_key = cached_answer_key(*asked.cache_key_parts(), service.pk, location.pk, wanted, first_day, last_day)
         cached = cache.get(cache_key)
         if cached is not None:
             return _availability_response(cached["timezone"], still_bookable(cached, now))
     if location is None:
-        errors["location"] = [UNKNOWN_LOCATION]
+        errors["location"] = [REQUIRED] if query.location is None else [UNKNOWN_LOCATION]
     elif first_day and last_day and not errors.keys() & {"start", "end"}:
         # Only a window touching the bookable period: this also keeps date arithmetic in range.
         if last_day < timezone.localdate(now, location.zone):
@@ -267,43 +286,66 @@ def availability(request: HttpRequest, query: Query[schemas.AvailabilityQuery]) 
             errors["start"] = [f"We take online bookings up to {settings.BOOKING_HORIZON_DAYS} days ahead."]
     if errors or service is None or location is None or first_day is None or last_day is None:
         raise field_errors(errors)
-
-    # One query for the candidates and their slugs, so the engine needs only its three.
-    candidates = bookable_practitioners(service=service, location=location)
-    if wanted != "any":
-        candidates = candidates.filter(slug=wanted) if _SLUG.fullmatch(wanted) else candidates.none()
-    practitioners = list(candidates)
-    if wanted != "any" and not practitioners:
+    if wanted != "any" and not asked.practitioner_ids:
         raise field_errors({"practitioner": [UNKNOWN_PRACTITIONER]})
-    slugs = {practitioner.pk: practitioner.slug for practitioner in practitioners}
-    slots = available_slots(
+
+    starts = available_starts(
         service=service,
         location=location,
-        practitioner=None if wanted == "any" else practitioners[0],
+        practitioner_ids=asked.practitioner_ids,
+        one_each=False,  # the one asked for, or one per start of everyone who may be offered
         first_day=first_day,
         last_day=last_day,
         now=now,
-        practitioner_ids=list(slugs),
     )
-    zone = location.zone
-    # Each slot is stored already encoded, with its start for the notice filter on a hit.
+    # Encoded straight from the engine's integers, with the start for the notice filter on a
+    # hit: no object per slot (json.dumps would write exactly this).
+    local, length = LocalRfc3339(location.zone), service.duration_minutes * 60
+    slugs = zip(asked.practitioner_ids, asked.practitioner_slugs, strict=True)
+    slug_json = {pid: json.dumps(slug).encode() for pid, slug in slugs}
     rows = [
         (
-            slot.start.timestamp(),
-            json.dumps(
-                {
-                    "start": _instant(slot.start, zone),
-                    "end": _instant(slot.end, zone),
-                    "practitioner": slugs[slot.practitioner_id],
-                }
-            ).encode(),
+            start,
+            b'{"start": "%s", "end": "%s", "practitioner": %s}' % (local(start), local(start + length), slug_json[pid]),
         )
-        for slot in slots
+        for start, pid in starts
     ]
     answer = pack_answer(location.timezone, rows)
     if cache_key is not None:
         cache.set(cache_key, answer, AVAILABILITY_CACHE_SECONDS)
     return _availability_response(location.timezone, answer["encoded"])
+
+
+class LocalRfc3339:
+    """Epoch seconds as RFC 3339 on a zone's clock, exactly as datetime.isoformat writes them,
+    with each UTC day's offset and each local day's date worked out once: a 30-day answer writes
+    about a thousand of them, and datetime objects for each were a third of its cost."""
+
+    def __init__(self, zone: ZoneInfo):
+        self._zone = zone
+        self._offsets: dict[int, tuple[int, bytes] | None] = {}
+        self._days: dict[int, bytes] = {}
+
+    def __call__(self, epoch_seconds: int) -> bytes:
+        utc_day = epoch_seconds // 86400
+        if utc_day not in self._offsets:
+            self._offsets[utc_day] = self._offset_through(utc_day)
+        offset = self._offsets[utc_day]
+        if offset is None:  # the clocks change on this (UTC) day
+            return datetime.fromtimestamp(epoch_seconds, self._zone).isoformat().encode()
+        seconds, suffix = offset
+        day, second_of_day = divmod(epoch_seconds + seconds, 86400)
+        if day not in self._days:
+            self._days[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat().encode()
+        hours, rest = divmod(second_of_day, 3600)
+        return b"%sT%02d:%02d:%02d%s" % (self._days[day], hours, rest // 60, rest % 60, suffix)
+
+    def _offset_through(self, utc_day: int) -> tuple[int, bytes] | None:
+        first = datetime.fromtimestamp(utc_day * 86400, self._zone)
+        last = datetime.fromtimestamp(utc_day * 86400 + 86399, self._zone)
+        if first.utcoffset() != last.utcoffset():
+            return None
+        return int(first.utcoffset().total_seconds()), first.isoformat()[19:].encode()
 
 
 def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse:
@@ -370,8 +412,9 @@ def appointment_create(request: HttpRequest, body: schemas.BookingRequest) -> St
         source=Appointment.Source.ONLINE,
         now=now,
     )
-    if practitioner is not None:
-        appointment.practitioner = practitioner  # the one asked for; saves reading it again
+    # Everything the answer shows is read here: a database error inside ninja's pydantic would
+    # be a 500, not the outage's 503 that tells the patient a confirmation email means booked.
+    appointment.practitioner = practitioner or Practitioner.objects.get(pk=appointment.practitioner_id)
     return Status(201, appointment)
 
 
@@ -382,9 +425,9 @@ def appointment_create(request: HttpRequest, body: schemas.BookingRequest) -> St
     summary="A booking (never its screening answers)",
     url_name="appointment",
 )
-@decorate_view(never_cache)
+@decorate_view(booking_first, never_cache)  # never_cache outermost: a 404 is not cached either
 def appointment_detail(request: HttpRequest, manage_token: ManageToken) -> Appointment:
-    return _appointment_by_token(manage_token)
+    return the_booking(request)
 
 
 @router.post(
@@ -403,11 +446,11 @@ def appointment_detail(request: HttpRequest, manage_token: ManageToken) -> Appoi
     description=_CHANGES_LIMIT,
     url_name="appointment_cancel",
 )
-@decorate_view(never_cache)
+@decorate_view(booking_first, never_cache)  # never_cache outermost: a 404 is not cached either
 def appointment_cancel(
     request: HttpRequest, manage_token: ManageToken, body: Annotated[schemas.CancelRequest, Body(None)]
 ) -> dict[str, Any]:
-    appointment = _appointment_by_token(manage_token)
+    appointment = the_booking(request)
     _count_change(request, appointment.location)
     reason = body.reason if body is not None else ""  # no body at all
     cancelled = cancel_appointment(appointment=appointment, reason=reason, actor=None)
@@ -433,12 +476,12 @@ def appointment_cancel(
     description=_CHANGES_LIMIT,
     url_name="appointment_reschedule",
 )
-@decorate_view(never_cache)
+@decorate_view(booking_first, never_cache)  # never_cache outermost: a 404 is not cached either
 def appointment_reschedule(
     request: HttpRequest, manage_token: ManageToken, body: schemas.RescheduleRequest
 ) -> Appointment:
     now = timezone.now()
-    appointment = _appointment_by_token(manage_token)
+    appointment = the_booking(request)
     errors: FieldErrors = {}
     start = parse_start(body.start, zone=appointment.location.zone, now=now, errors=errors)
     if start is None:

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError, ValidationErrorContext
@@ -38,12 +39,7 @@ _MESSAGES = {
     "bool_type": "Please answer true or false.",
     "list_type": "Please send a list (it may be empty).",
     "model_type": "Please send these details as a JSON object.",
-    "model_attributes_type": "Please send these details as a JSON object.",
-    "dict_type": "Please send these details as a JSON object.",
-    "string_too_short": REQUIRED,
-    "string_unicode": "Please use only ordinary letters, digits and punctuation.",
-    "literal_error": "That is not one of the choices.",
-    "enum": "That is not one of the choices.",
+    "string_unicode": "Please use only ordinary letters, digits and punctuation.",  # a lone surrogate
 }
 _BOOKING_ERROR_STATUS = {
     "slot_unavailable": 409,
@@ -225,6 +221,7 @@ def _as_the_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         # Never look at the session: the history middleware would otherwise read it to
         # record a logged-in staff member as the actor of what is the patient's change.
         request.user = AnonymousUser()
+        _blank_body_is_no_body(request)
         method = request.method
         if method == "HEAD":
             request.method = "GET"  # the server sends the headers only
@@ -241,9 +238,20 @@ def _as_the_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             {"code": "method_not_allowed", "message": f"This address does not accept {method}."}, status=405
         )
         refusal["Allow"] = ", ".join(sorted(allowed))
+        add_never_cache_headers(refusal)  # a 405 may be cached by default (RFC 9110)
         return refusal
 
     return wrapper
+
+
+def _blank_body_is_no_body(request: HttpRequest) -> None:
+    """A body of only whitespace is no body, as in v1 (ninja parses any non-empty body)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if 0 < length <= MAX_BODY_BYTES and not request.body.strip():
+        request._body = b""
 
 
 @csrf_exempt

@@ -30,12 +30,7 @@ REQUESTED_START_MAX = 64
 
 
 def _storable(value: str) -> str:
-    try:
-        value.encode()
-    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: PostgreSQL cannot store it
-        raise PydanticCustomError(
-            "unstorable_text", "Please use only ordinary letters, digits and punctuation."
-        ) from None
+    # (A lone surrogate from a "\ud800" escape is refused by pydantic itself: string_unicode.)
     if "\x00" in value:
         raise PydanticCustomError("unstorable_text", "Null characters are not allowed.")
     return value
@@ -182,37 +177,36 @@ class DiscoveryCallRequest(Request):
     ) = ""
 
 
-# Query strings: every value is text; the views judge it, so that an unknown or malformed
-# slug or date gets the message that says what to choose.
+# Query strings: every value is text, and none is required by the model: the view judges
+# them all, so that every field at fault is named at once (v1), an unknown or malformed slug or
+# date with the message that says what to choose. The document says which are required.
 
 
-def _slug_filter(description: str) -> Any:
-    schema = {"type": "string", "pattern": f"^{SLUG_RE}$", "maxLength": SLUG_MAX, "description": description}
-    return Annotated[str | None, WithJsonSchema(schema)]
+def _query_text(description: str, **schema: Any) -> Any:
+    return Annotated[str | None, WithJsonSchema({"type": "string", **schema, "description": description})]
+
+
+def _query_slug(description: str) -> Any:
+    return _query_text(description, pattern=f"^{SLUG_RE}$", minLength=1, maxLength=SLUG_MAX)
 
 
 class PractitionerFilters(Request):
-    service: _slug_filter("Only practitioners offering it.") = None  # type: ignore[valid-type]
-    location: _slug_filter("Only practitioners working there.") = None  # type: ignore[valid-type]
+    service: _query_slug("Only practitioners offering it.") = None  # type: ignore[valid-type]
+    location: _query_slug("Only practitioners working there.") = None  # type: ignore[valid-type]
 
 
 class AvailabilityQuery(Request):
-    service: str = Field(
-        description="The service's slug.", json_schema_extra={"pattern": f"^{SLUG_RE}$", "maxLength": SLUG_MAX}
-    )
-    location: str = Field(
-        description="The location's slug.", json_schema_extra={"pattern": f"^{SLUG_RE}$", "maxLength": SLUG_MAX}
-    )
-    practitioner: str = Field(
-        "any", description=PRACTITIONER_CHOICE, json_schema_extra={"pattern": f"^{SLUG_RE}$", "maxLength": SLUG_MAX}
-    )
-    start: str = Field(
-        description="First day, in the location's calendar.", json_schema_extra={"format": "date", "maxLength": 10}
-    )
-    end: str = Field(
-        description="Last day, inclusive; at most 62 days from start.",
-        json_schema_extra={"format": "date", "maxLength": 10},
-    )
+    model_config = ConfigDict(json_schema_extra=_demand("service", "location", "start", "end"))
+
+    service: _query_slug("The service's slug.") = None  # type: ignore[valid-type]
+    location: _query_slug("The location's slug.") = None  # type: ignore[valid-type]
+    practitioner: _query_text(  # type: ignore[valid-type]
+        PRACTITIONER_CHOICE, pattern=f"^{SLUG_RE}$", minLength=1, maxLength=SLUG_MAX, default="any"
+    ) = None
+    start: _query_text("First day, in the location's calendar.", format="date", maxLength=10) = None  # type: ignore[valid-type]
+    end: _query_text(  # type: ignore[valid-type]
+        "Last day, inclusive; at most 62 days from start.", format="date", maxLength=10
+    ) = None
 
 
 # Responses.

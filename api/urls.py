@@ -1,6 +1,7 @@
 """The /api/v1/ URLconf: one django-ninja API of the booking operations (api/booking.py) and the
 call-back requests (api/discovery_calls.py), with the OpenAPI document ninja writes from them."""
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest
@@ -38,6 +39,12 @@ api.add_router("", discovery_calls.router)
     url_name="openapi",
 )
 def openapi_document(request: HttpRequest) -> dict[str, Any]:
+    return _document()
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    # Written once per process: it changes only with the code (about 25 ms to build).
     return api.get_openapi_schema()
 
 

@@ -1,9 +1,9 @@
 """Where availability is computed: the one engine every booking path uses.
 
-`free_slots` is a pure function of the rules, time off, existing appointments, the
-service, the window and the time zone, so it can be tested exhaustively without a
-database. `available_slots` gathers its inputs in a fixed number of batched queries
-(four, whatever the window or the number of appointments) and calls it.
+`free_starts` (and `free_slots`, its answer as Slots) is a pure function of the rules, time
+off, existing appointments, the service, the window and the time zone, so it can be tested
+exhaustively without a database. `available_slots` gathers its inputs in one query (two when it must find the
+qualified practitioners first), whatever the window or the number of appointments, and calls it.
 
 Time zones: working hours are wall-clock times at the location, so each day's ranges
 are turned into UTC instants for that day's own offset; across a DST change the same
@@ -13,19 +13,21 @@ in absolute time from a start aligned to the step in local time.
 
 import bisect
 import hashlib
+import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
-from booking.models import Appointment, TimeOff, WorkingHours
+from booking.models import Appointment, WorkingHours
 from clinic.models import Location, Practitioner, Service
 
 MAX_WINDOW_DAYS = 62
@@ -81,19 +83,21 @@ class StartRefusal(StrEnum):
     OFF_GRID = "off_grid"  # not on the step of the location's clock
 
 
-# A time offered on a page drawn a while ago may have slipped out of the rules since: within
-# this of them it still reaches the booking services, which answer "just taken" with the
-# nearest free times, rather than "that is no time".
+# A time offered on a page drawn a while ago may have slipped out of the rules since (inside
+# the notice now, say): up to this past the horizon, and from now on (staff: this before now),
+# it still reaches the booking services, which answer "just taken" with the nearest free times,
+# rather than "that is no time".
 _REACH = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class BookingRules:
-    """How soon and how far ahead a start may be, and on which grid: the one judgement of a
-    start that the engine offers by, the API checks a requested start by, and the web pages'
-    and the front desk's forms read a chosen start by. Patients online: the minimum notice and
-    the booking horizon. Staff (for_staff): from the grid time now falls in, so a walk-in at
-    12:37 is booked at 12:30, and up to STAFF_BOOKING_HORIZON_DAYS ahead."""
+    """How soon and how far ahead a start may be, and on which grid: the engine offers by them,
+    the API judges a requested start by them (refusal), and the web pages' and the front desk's
+    forms read a chosen start by their reach (within_reach), leaving the rest to the engine.
+    Patients online: the minimum notice and the booking horizon. Staff (for_staff): from the
+    grid time now falls in, so a walk-in at 12:37 is booked at 12:30, and up to
+    STAFF_BOOKING_HORIZON_DAYS ahead."""
 
     min_notice: timedelta
     horizon: timedelta
@@ -147,27 +151,6 @@ class BookingRules:
         return earliest <= start <= self.latest_start(now) + _REACH
 
 
-class _Timeline:
-    """Merged, sorted busy intervals: "does [start, end) touch any of them?" in O(log n)."""
-
-    def __init__(self, intervals: Iterable[Interval]):
-        merged: list[list[datetime]] = []
-        for interval in sorted(intervals, key=lambda item: item.start):
-            if merged and interval.start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], interval.end)
-            else:
-                merged.append([interval.start, interval.end])
-        self._starts = [start for start, _ in merged]
-        self._ends = [end for _, end in merged]
-
-    def is_free(self, start: datetime, end: datetime) -> bool:
-        index = bisect.bisect_right(self._starts, start) - 1
-        if index >= 0 and self._ends[index] > start:
-            return False
-        following = index + 1
-        return not (following < len(self._starts) and self._starts[following] < end)
-
-
 def local_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a wall-clock time on a day. In a spring-forward gap the
     earlier offset applies (02:30 that does not exist becomes 03:30 local); in a
@@ -215,7 +198,20 @@ def _first_on_local_grid(instant: datetime, zone: ZoneInfo, step_minutes: int) -
     return instant - timedelta(seconds=past, microseconds=local.microsecond) + timedelta(minutes=step_minutes)
 
 
-def free_slots(
+def free_slots(**engine_inputs: Any) -> list[Slot]:
+    """free_starts' answer (the same arguments) as Slots, sorted by start."""
+    return slots_of(free_starts(**engine_inputs), duration=engine_inputs["duration"])
+
+
+def slots_of(starts: list[tuple[int, int]], *, duration: timedelta) -> list[Slot]:
+    slots = []
+    for start, practitioner_id in starts:
+        instant = datetime.fromtimestamp(start, UTC)
+        slots.append(Slot(start=instant, end=instant + duration, practitioner_id=practitioner_id))
+    return slots
+
+
+def free_starts(
     *,
     duration: timedelta,
     buffer_after: timedelta,
@@ -227,8 +223,10 @@ def free_slots(
     zone: ZoneInfo,
     now: datetime,
     rules: BookingRules,
-) -> list[Slot]:
-    """Every (start, practitioner) free for a new appointment, sorted by start.
+) -> list[tuple[int, int]]:
+    """Every (start in epoch seconds, practitioner id) free for a new appointment, sorted by
+    start: the engine itself, in integers, so that a 30-day answer builds no object per
+    candidate time (the datetime arithmetic per candidate was most of an uncached answer's cost).
 
     - `weekly_hours`: the practitioners' hours at this location; only they are considered.
     - `time_off`: (practitioner id, interval), or (None, interval) for the whole location closed.
@@ -237,43 +235,71 @@ def free_slots(
       The new appointment plus its own buffer must not touch them: this is the same rule as
       the database's exclusion constraint, so every slot offered can be inserted.
     """
-    earliest = rules.earliest_start(now, zone)
-    latest = rules.latest_start(now)
-    step_minutes = rules.step_minutes
+    earliest = math.ceil(rules.earliest_start(now, zone).timestamp())
+    latest = math.floor(rules.latest_start(now).timestamp())
+    step = rules.step_minutes * 60
+    length = int(duration.total_seconds())
+    blocked = length + int(buffer_after.total_seconds())
 
+    # A start s is refused by time off u when [s, s + length) touches it, by an appointment b
+    # when [s, s + length + buffer) does: s in (u.start - length, u.end), (b.start - blocked,
+    # b.end). Each practitioner's refused starts, merged, are then skipped by arithmetic.
     closures = [interval for practitioner_id, interval in time_off if practitioner_id is None]
-    away: dict[int, list[Interval]] = defaultdict(list)
+    refused: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for practitioner_id, interval in time_off:
         if practitioner_id is not None:
-            away[practitioner_id].append(interval)
-    booked: dict[int, list[Interval]] = defaultdict(list)
+            refused[practitioner_id].append((interval.start.timestamp() - length, interval.end.timestamp()))
     for practitioner_id, interval in appointments:
-        booked[practitioner_id].append(interval)
-
+        refused[practitioner_id].append((interval.start.timestamp() - blocked, interval.end.timestamp()))
+    closed = [(interval.start.timestamp() - length, interval.end.timestamp()) for interval in closures]
     practitioner_ids = {hours.practitioner_id for hours in weekly_hours}
-    unavailable = {pid: _Timeline([*closures, *away[pid]]) for pid in practitioner_ids}
-    busy = {pid: _Timeline(booked[pid]) for pid in practitioner_ids}
+    refused_starts = {pid: _RefusedStarts([*closed, *refused[pid]]) for pid in practitioner_ids}
 
-    found: set[Slot] = set()
+    found: list[tuple[int, int]] = []
     day = first_day
     while day <= last_day:
         for hours in weekly_hours:
             if not hours.applies_on(day):
                 continue
-            range_end = local_instant(day, hours.end_time, zone)
-            start = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, step_minutes)
+            opening = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, rules.step_minutes)
+            start = int(opening.timestamp())
+            if start < earliest:  # on to the first grid time past the notice
+                start += -(-(earliest - start) // step) * step
+            last_start = min(int(local_instant(day, hours.end_time, zone).timestamp()) - length, latest)
             pid = hours.practitioner_id
-            while start + duration <= range_end:
-                end = start + duration
-                if (
-                    earliest <= start <= latest
-                    and unavailable[pid].is_free(start, end)
-                    and busy[pid].is_free(start, end + buffer_after)
-                ):
-                    found.add(Slot(start=start, end=end, practitioner_id=pid))
-                start += rules.step
+            found.extend((free, pid) for free in refused_starts[pid].grid_outside(start, last_start, step))
         day += timedelta(days=1)
-    return sorted(found, key=lambda slot: (slot.start, slot.practitioner_id))
+    return sorted(set(found))
+
+
+class _RefusedStarts:
+    """Open intervals of epoch seconds no start may fall in, merged and sorted."""
+
+    def __init__(self, intervals: Iterable[tuple[float, float]]):
+        merged: list[list[float]] = []
+        for low, high in sorted(intervals):
+            if merged and low < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], high)
+            else:
+                merged.append([low, high])
+        self._lows = [low for low, _ in merged]
+        self._highs = [high for _, high in merged]
+
+    def grid_outside(self, start: int, last: int, step: int) -> Iterable[int]:
+        """start, start + step, ... up to last, without those inside an interval."""
+        lows, highs = self._lows, self._highs
+        index = bisect.bisect_right(highs, start)  # the first interval that ends after start
+        while start <= last:
+            if index < len(lows) and lows[index] < start:  # inside it: on past its end
+                start += math.ceil((highs[index] - start) / step) * step
+                index += 1
+                while index < len(lows) and highs[index] <= start:
+                    index += 1
+                continue
+            # Free up to the next interval's low end (itself free: the intervals are open).
+            free_until = min(last, math.floor(lows[index])) if index < len(lows) else last
+            yield from range(start, free_until + 1, step)
+            start += ((free_until - start) // step + 1) * step
 
 
 def one_per_start(slots: Iterable[Slot], preference: Sequence[int]) -> list[Slot]:
@@ -285,6 +311,19 @@ def one_per_start(slots: Iterable[Slot], preference: Sequence[int]) -> list[Slot
         if current is None or rank[slot.practitioner_id] < rank[current.practitioner_id]:
             best[slot.start] = slot
     return [best[start] for start in sorted(best)]
+
+
+def _one_start_each(starts: list[tuple[int, int]], preference: Sequence[int]) -> list[tuple[int, int]]:
+    """one_per_start for free_starts' answer, which is sorted by start."""
+    rank = {pid: position for position, pid in enumerate(preference)}
+    chosen: list[tuple[int, int]] = []
+    for start, pid in starts:
+        if chosen and chosen[-1][0] == start:
+            if rank[pid] < rank[chosen[-1][1]]:
+                chosen[-1] = (start, pid)
+        else:
+            chosen.append((start, pid))
+    return chosen
 
 
 def bookable_practitioners(*, service: Service, location: Location, practitioner: Practitioner | None = None):
@@ -309,7 +348,13 @@ class ScheduleInputs:
     def free_slots_for(
         self, service: Service, *, first_day: date, last_day: date, zone: ZoneInfo, now: datetime, rules: BookingRules
     ) -> list[Slot]:
-        return free_slots(
+        starts = self.free_starts_for(service, first_day=first_day, last_day=last_day, zone=zone, now=now, rules=rules)
+        return slots_of(starts, duration=timedelta(minutes=service.duration_minutes))
+
+    def free_starts_for(
+        self, service: Service, *, first_day: date, last_day: date, zone: ZoneInfo, now: datetime, rules: BookingRules
+    ) -> list[tuple[int, int]]:
+        return free_starts(
             duration=timedelta(minutes=service.duration_minutes),
             buffer_after=timedelta(minutes=service.buffer_after_minutes),
             weekly_hours=self.weekly_hours,
@@ -332,35 +377,57 @@ def schedule_inputs(
     ignoring_appointment_id: int | None = None,
 ) -> ScheduleInputs:
     """The practitioners' hours at the location, their time off and the location's closures, and
-    their live appointments anywhere, over the local days: three queries."""
+    their live appointments anywhere, over the local days: one hand-written query (the ORM's
+    three cost more to build than to run; tests/booking/test_available_slots.py holds it to them)."""
     zone = location.zone
     window_start = local_instant(first_day, time(0), zone)
     # Slots may run past midnight of the last day only by the service's length and buffer.
     window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
-
-    weekly_hours = [
-        WeeklyHours.of(row)
-        for row in WorkingHours.objects.filter(practitioner_id__in=practitioner_ids, location=location)
-        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=last_day))
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first_day))
-    ]
-    time_off = [
-        (row.practitioner_id, Interval(row.start, row.end))
-        for row in TimeOff.objects.filter(
-            Q(practitioner_id__in=practitioner_ids) | Q(location=location, practitioner__isnull=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SCHEDULE_INPUTS_SQL,
+            {
+                "ids": list(practitioner_ids),
+                "location": location.pk,
+                "first_day": first_day,
+                "last_day": last_day,
+                "window_start": window_start,
+                "window_end": window_end,
+                "live": list(Appointment.LIVE_STATUSES),
+                "ignoring": ignoring_appointment_id,
+            },
         )
-        .filter(start__lt=window_end, end__gt=window_start)
-        .only("practitioner_id", "location_id", "start", "end")
-    ]
-    appointments = [
-        (practitioner_id, Interval(start, blocked_until))
-        for practitioner_id, start, blocked_until in Appointment.objects.live()
-        .filter(practitioner_id__in=practitioner_ids)
-        .exclude(pk=ignoring_appointment_id)
-        .overlapping(window_start, window_end)
-        .values_list("practitioner_id", "start", "blocked_until")
-    ]
+        rows = cursor.fetchall()
+    weekly_hours, time_off, appointments = [], [], []
+    for kind, practitioner_id, weekday, start_time, end_time, effective_from, effective_to, start, end in rows:
+        if kind == "h":
+            hours = WeeklyHours(practitioner_id, weekday, start_time, end_time, effective_from, effective_to)
+            weekly_hours.append(hours)
+        elif kind == "o":
+            time_off.append((practitioner_id, Interval(start, end)))
+        else:
+            appointments.append((practitioner_id, Interval(start, end)))
     return ScheduleInputs(weekly_hours=weekly_hours, time_off=time_off, appointments=appointments)
+
+
+_SCHEDULE_INPUTS_SQL = """
+    SELECT 'h', practitioner_id, weekday, start_time, end_time, effective_from, effective_to,
+           NULL::timestamptz, NULL::timestamptz
+    FROM booking_workinghours
+    WHERE practitioner_id = ANY(%(ids)s) AND location_id = %(location)s
+      AND (effective_from IS NULL OR effective_from <= %(last_day)s)
+      AND (effective_to IS NULL OR effective_to >= %(first_day)s)
+    UNION ALL
+    SELECT 'o', practitioner_id, NULL, NULL, NULL, NULL, NULL, start, "end"
+    FROM booking_timeoff
+    WHERE (practitioner_id = ANY(%(ids)s) OR (location_id = %(location)s AND practitioner_id IS NULL))
+      AND start < %(window_end)s AND "end" > %(window_start)s
+    UNION ALL
+    SELECT 'a', practitioner_id, NULL, NULL, NULL, NULL, NULL, start, blocked_until
+    FROM booking_appointment
+    WHERE status = ANY(%(live)s) AND practitioner_id = ANY(%(ids)s) AND id IS DISTINCT FROM %(ignoring)s
+      AND start < %(window_end)s AND blocked_until > %(window_start)s
+"""
 
 
 def available_slots(
@@ -378,24 +445,50 @@ def available_slots(
     """Free slots for a service at a location, for one practitioner or anyone qualified.
 
     With practitioner=None ("anyone") there is one slot per start time. Days are the
-    location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Four queries; three
+    location's local dates, both inclusive, at most MAX_WINDOW_DAYS. Two queries; one
     when `practitioner_ids` is given (book_appointment passes the ids it has locked).
     `ignoring_appointment_id`: an appointment being moved does not block its own new time.
     `rules`: the patients' (from settings) unless staff book (BookingRules.for_staff()).
     """
-    if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
-        raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
-    now = now or timezone.now()
-    zone = location.zone
     if practitioner_ids is None:
         practitioner_ids = list(
             bookable_practitioners(service=service, location=location, practitioner=practitioner).values_list(
                 "pk", flat=True
             )
         )
+    starts = available_starts(
+        service=service,
+        location=location,
+        practitioner_ids=practitioner_ids,
+        one_each=practitioner is not None,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        ignoring_appointment_id=ignoring_appointment_id,
+        rules=rules,
+    )
+    return slots_of(starts, duration=timedelta(minutes=service.duration_minutes))
+
+
+def available_starts(
+    *,
+    service: Service,
+    location: Location,
+    practitioner_ids: Sequence[int],
+    one_each: bool,
+    first_day: date,
+    last_day: date,
+    now: datetime | None = None,
+    ignoring_appointment_id: int | None = None,
+    rules: BookingRules | None = None,
+) -> list[tuple[int, int]]:
+    """available_slots' answer as (start in epoch seconds, practitioner id), in one query:
+    every practitioner's free starts (one_each), else one per start time, the first free in
+    the order of `practitioner_ids`."""
+    if last_day < first_day or (last_day - first_day).days >= MAX_WINDOW_DAYS:
+        raise ValueError(f"The window must be 1 to {MAX_WINDOW_DAYS} days.")
     if not practitioner_ids:
         return []
-
     inputs = schedule_inputs(
         practitioner_ids=practitioner_ids,
         location=location,
@@ -403,12 +496,15 @@ def available_slots(
         last_day=last_day,
         ignoring_appointment_id=ignoring_appointment_id,
     )
-    slots = inputs.free_slots_for(
-        service, first_day=first_day, last_day=last_day, zone=zone, now=now, rules=rules or BookingRules.from_settings()
+    starts = inputs.free_starts_for(
+        service,
+        first_day=first_day,
+        last_day=last_day,
+        zone=location.zone,
+        now=now or timezone.now(),
+        rules=rules or BookingRules.from_settings(),
     )
-    if practitioner is None:
-        return one_per_start(slots, preference=practitioner_ids)
-    return slots
+    return starts if one_each else _one_start_each(starts, preference=practitioner_ids)
 
 
 def slot_at(

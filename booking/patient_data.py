@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, TreatmentSeries, new_manage_token
 from patients.models import Patient, Screening
-from patients.patient_data import Anonymisation, Exported, Forgotten, PatientPrivacyError, history_meta, iso
+from patients.patient_data import Anonymisation, Exported, Forgotten, history_meta, iso
 from patients.services import SAFETY_QUESTIONS, ScreeningAnswers
 
 MODELS = (Appointment, Screening, TreatmentSeries)
@@ -89,24 +89,27 @@ def _exported(appointment: Appointment) -> dict[str, Any]:
     }
 
 
-def anonymise(anonymisation: Anonymisation) -> Forgotten:
-    """Keeps every appointment (the clinic's treatment record); clears its free text (a
-    cancellation reason, a discovery call's concern) and every screening answer, and gives it
-    a new manage token. Refused while an appointment is still to come: it would arrive at the
-    desk as "Anonymised", its emails going nowhere."""
-    patient = anonymisation.patient
+def refusal(anonymisation: Anonymisation) -> str | None:
+    """Not while an appointment is still to come: it would arrive at the desk as "Anonymised",
+    its emails going nowhere."""
     upcoming = list(
         Appointment.objects.live()
-        .filter(patient=patient, end__gt=anonymisation.now)
+        .filter(patient=anonymisation.patient, end__gt=anonymisation.now)
         .order_by("start")
         .values_list("reference", flat=True)
     )
     if upcoming:
-        raise PatientPrivacyError(
-            "This patient still has appointments to come ({}). Cancel them first, then anonymise.".format(
-                ", ".join(upcoming)
-            )
+        return "This patient still has appointments to come ({}). Cancel them first, then anonymise.".format(
+            ", ".join(upcoming)
         )
+    return None
+
+
+def anonymise(anonymisation: Anonymisation) -> Forgotten:
+    """Keeps every appointment (the clinic's treatment record); clears its free text (a
+    cancellation reason, a discovery call's concern) and every screening answer, and gives it
+    a new manage token."""
+    patient = anonymisation.patient
     appointments = list(Appointment.objects.select_for_update().filter(patient=patient))
     for appointment in appointments:
         appointment.manage_token = new_manage_token()

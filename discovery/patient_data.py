@@ -52,6 +52,10 @@ def _exported(request: DiscoveryCallRequest) -> dict[str, Any]:
     }
 
 
+def refusal(anonymisation: Anonymisation) -> str | None:
+    return None  # nothing here keeps a person from being anonymised
+
+
 def anonymise(anonymisation: Anonymisation) -> Forgotten:
     """Name, email, phone, concern, conditions, "heard of us elsewhere" and call notes go,
     in the rows and in their history."""

@@ -4,6 +4,8 @@ Every app that keeps personal data has a patient_data module with one hook of ea
 
     MODELS: the models whose rows it exports and scrubs,
     export(patient) -> Exported: its sections of the export, and its part of the history,
+    refusal(anonymisation) -> str | None: why the person cannot be anonymised yet, if so (all
+        are asked before any writes),
     anonymise(anonymisation) -> Forgotten: it scrubs its rows, and names those whose queued
         emails must never be sent.
 
@@ -145,6 +147,12 @@ def export(patient: Patient) -> Exported:
             ]
         },
     )
+
+
+def refusal(anonymisation: Anonymisation) -> str | None:
+    if is_anonymised(anonymisation.patient):
+        return f"Patient record #{anonymisation.patient.pk} is already anonymised."
+    return None
 
 
 def anonymise(anonymisation: Anonymisation) -> Forgotten:

@@ -17,6 +17,7 @@ from booking.admin import AppointmentHistoryInline
 from clinic.admin_base import AuditTrailAdmin, PhoneSearchMixin
 from clinic.clock import staff_date_time
 from patients.models import Patient, Screening
+from patients.patient_data import is_anonymised
 from patients.selectors import records_merged_into, screenings_of
 from patients.services import record_history_baseline
 from privacy.selectors import with_appointment_count, with_last_and_next_visit
@@ -25,7 +26,6 @@ from privacy.services import (
     PatientPrivacyError,
     anonymise_patient,
     export_patient,
-    is_anonymised,
     merge_patients,
     record_patient_export,
 )

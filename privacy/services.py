@@ -24,7 +24,6 @@ from patients.patient_data import (
     Forgotten,
     PatientPrivacyError,
     actor,
-    is_anonymised,
 )
 from patients.services import record_history_baseline
 from waitlist import patient_data as waitlist_data
@@ -214,6 +213,7 @@ def export_patient(patient: Patient) -> dict[str, Any]:
     history: dict[str, list[dict[str, Any]]] = {}
     for part in PATIENT_DATA:
         exported = part.export(patient)
+        assert not (exported.sections.keys() & data.keys() or exported.history.keys() & history.keys()), part
         data |= exported.sections
         history |= exported.history
     return data | {"history": history}
@@ -259,11 +259,14 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
             raise PatientPrivacyError(
                 f"Patient record #{patient.pk} no longer exists (perhaps merged). Reload the list."
             ) from None
-        if is_anonymised(locked):
-            raise PatientPrivacyError(f"Patient record #{locked.pk} is already anonymised.")
         anonymisation = Anonymisation(patient=locked, now=timezone.now(), by=by)
+        for part in PATIENT_DATA:
+            refusal = part.refusal(anonymisation)
+            if refusal is not None:
+                raise PatientPrivacyError(refusal)
+        address = anonymisation.placeholder["email"]
         forgotten: Forgotten = {}
         for part in reversed(PATIENT_DATA):
             forgotten |= part.anonymise(anonymisation)
-        forget_recipient(forgotten, address=locked.email)
+        forget_recipient(forgotten, address=address)
     return locked

@@ -279,8 +279,9 @@ def main(argv: list[str]) -> int:
             if before != after:
                 failures.append(f"{what} differ: {sorted(before ^ after)[:5]}")
         constraints = {(name, kind) for _, name, kind, _ in query(copy, CATALOGUE["constraints"])}
-        schedule_tables = importlib.import_module("booking.migrations.0006_schedule_version").TABLES
-        wanted_triggers = {f"{table}_bumps_schedule_version" for table in schedule_tables} | FREED_TIME_TRIGGERS
+        stamps = importlib.import_module("booking.migrations.0016_schedule_stamps")
+        stamped = [table for table, _, _ in stamps.ROW_TRIGGERS]
+        wanted_triggers = {f"{table}_stamps_schedule" for table in stamped} | FREED_TIME_TRIGGERS
         triggers = {name for _, name, _ in query(copy, CATALOGUE["triggers"])}
         named = {
             "exclusion constraints": {(name, "x") for name in EXCLUSION_CONSTRAINTS} <= constraints,

@@ -52,6 +52,10 @@ def _exported(entry: WaitlistEntry) -> dict[str, Any]:
     }
 
 
+def refusal(anonymisation: Anonymisation) -> str | None:
+    return None  # nothing here keeps a person from being anonymised
+
+
 def anonymise(anonymisation: Anonymisation) -> Forgotten:
     """The person leaves the list; their contact goes, in the rows and their history; every
     place's and offer's link stops working."""

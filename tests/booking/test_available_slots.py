@@ -6,10 +6,11 @@ from datetime import time, timedelta
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking.availability import available_slots, local_instant
+from booking.availability import Interval, WeeklyHours, available_slots, local_instant, schedule_inputs
 from booking.models import Appointment, TimeOff, WorkingHours
 from booking.services import book_appointment
 from patients.services import ScreeningAnswers
@@ -54,7 +55,7 @@ def test_a_constant_number_of_queries_whatever_the_window_or_bookings(
             location=westerville,
             start=start + timedelta(hours=3 * (index // 2)),
         )
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(2):
         slots = available_slots(
             service=dry_needling,
             location=westerville,
@@ -177,3 +178,76 @@ def test_every_offered_slot_can_really_be_booked(seed, dry_needling, westerville
                     consent_given=True,
                 )
                 assert appointment.start == slot.start
+
+
+def test_the_inputs_query_reads_what_the_orm_would(
+    dry_needling, westerville, calgary, physio, acupuncturist, open_all_week, booking_day
+):
+    """schedule_inputs' one hand-written statement against the same three reads in the ORM,
+    on a schedule with every kind of row in and around the window."""
+    zone = westerville.zone
+    first_day, last_day = booking_day, booking_day + timedelta(days=2)
+    day_start = local_instant(first_day, time(0), zone)
+    WorkingHours.objects.create(
+        practitioner=physio,
+        location=westerville,
+        weekday=first_day.weekday(),
+        start_time=time(18),
+        end_time=time(20),
+        effective_to=first_day - timedelta(days=1),
+    )
+    WorkingHours.objects.create(
+        practitioner=physio,
+        location=westerville,
+        weekday=first_day.weekday(),
+        start_time=time(7),
+        end_time=time(8),
+        effective_from=last_day,
+    )
+    WorkingHours.objects.create(practitioner=physio, location=calgary, weekday=0, start_time=time(9), end_time=time(10))
+    for offset_hours, practitioner, location in [
+        (-30, physio, None),
+        (5, physio, None),
+        (10, None, westerville),
+        (12, None, calgary),
+        (200, physio, None),
+        (20, acupuncturist, None),
+    ]:
+        TimeOff.objects.create(practitioner=practitioner, location=location,
+                               start=day_start + timedelta(hours=offset_hours),
+                               end=day_start + timedelta(hours=offset_hours + 2))  # fmt: skip
+    moved = None
+    for index, status in enumerate(["confirmed", "cancelled", "arrived", "no_show", "completed", "confirmed"]):
+        appointment = AppointmentFactory(practitioner=physio, location=calgary if index == 2 else westerville,
+                                         start=day_start + timedelta(hours=9 + index * 7), status=status)  # fmt: skip
+        moved = moved or appointment
+    AppointmentFactory(practitioner=acupuncturist, location=westerville, start=day_start + timedelta(hours=11))
+
+    inputs = schedule_inputs(practitioner_ids=[physio.pk], location=westerville, first_day=first_day,
+                             last_day=last_day, ignoring_appointment_id=moved.pk)  # fmt: skip
+
+    window_start = day_start
+    window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
+    hours = (
+        WorkingHours.objects.filter(practitioner=physio, location=westerville)
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=last_day))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=first_day))
+    )
+    time_off = TimeOff.objects.filter(
+        Q(practitioner=physio) | Q(location=westerville, practitioner__isnull=True)
+    ).filter(start__lt=window_end, end__gt=window_start)
+    appointments = (
+        Appointment.objects.live()
+        .filter(practitioner=physio)
+        .exclude(pk=moved.pk)
+        .overlapping(window_start, window_end)
+    )
+    assert sorted(inputs.weekly_hours, key=repr) == sorted(map(WeeklyHours.of, hours), key=repr)
+    assert sorted(inputs.time_off, key=repr) == sorted(
+        ((row.practitioner_id, Interval(row.start, row.end)) for row in time_off), key=repr
+    )
+    assert sorted(inputs.appointments, key=repr) == sorted(
+        ((row.practitioner_id, Interval(row.start, row.blocked_until)) for row in appointments), key=repr
+    )
+    # arrived (at Calgary: it blocks them anywhere), completed, confirmed; their 05:00 and the closure
+    assert len(inputs.appointments) == 3 and len(inputs.time_off) == 2

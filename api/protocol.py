@@ -14,7 +14,7 @@
 import json
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
@@ -104,6 +104,7 @@ class JsonBody(Parser):
             length = 0
         if length > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
             raise _too_large()
+        assert request.content_type is not None  # set from the request's headers ("" without one)
         if request.content_type != "application/json" and not request.content_type.endswith("+json"):
             raise problem(415, "unsupported_media_type", "Please send the details as JSON (application/json).")
         return json.loads(request.body)
@@ -170,7 +171,14 @@ def answer(api: NinjaAPI, request: HttpRequest, rejected: Rejected) -> HttpRespo
     return api.create_response(request, rejected.body, status=rejected.status)
 
 
+ExceptionT = TypeVar("ExceptionT", bound=Exception)
+
+
 def install_error_answers(api: NinjaAPI) -> None:
+    def handle(exc_class: type[ExceptionT], handler: Callable[[HttpRequest, ExceptionT], HttpResponse]) -> None:
+        # ninja types a handler as taking the exception or its class; it is called with the exception.
+        api.add_exception_handler(exc_class, handler)  # type: ignore[arg-type]
+
     def rejected(request: HttpRequest, exc: Rejected) -> HttpResponse:
         return answer(api, request, exc)
 
@@ -198,11 +206,11 @@ def install_error_answers(api: NinjaAPI) -> None:
             response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
         return response
 
-    api.add_exception_handler(Rejected, rejected)
-    api.add_exception_handler(InvalidFields, invalid)
-    api.add_exception_handler(HttpError, http_error)
-    api.add_exception_handler(RequestDataTooBig, too_big)
-    api.add_exception_handler(BookingError, refused)
+    handle(Rejected, rejected)
+    handle(InvalidFields, invalid)
+    handle(HttpError, http_error)
+    handle(RequestDataTooBig, too_big)
+    handle(BookingError, refused)
 
 
 def answered_as_the_api(patterns: Iterable[Any]) -> list[URLPattern]:

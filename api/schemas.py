@@ -52,7 +52,7 @@ def _one_of(values: list[str], **schema: Any) -> Any:
             raise PydanticCustomError("choice", "That is not one of the choices.")
         return value
 
-    return Annotated[str, Field(strict=True, json_schema_extra={"enum": values, **schema}), AfterValidator(chosen)]
+    return Annotated[str, Field(strict=True, json_schema_extra={"enum": [*values], **schema}), AfterValidator(chosen)]
 
 
 Slug = _text(SLUG_MAX, minLength=1, pattern=f"^{SLUG_RE}$")

@@ -4,10 +4,12 @@ The appointments themselves, with the front desk's actions, are reception's (rec
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db import transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
@@ -30,9 +32,23 @@ from booking.selectors import (
 from booking.services import (
     lock_practitioner,
 )
-from clinic.admin_base import AuditTrailAdmin, NamedAutocomplete, PhoneSearchMixin, ReadOnlyInline, SafeChangelistMixin
+from clinic.admin_base import (
+    AuditTrailAdmin,
+    ModelAdminMixin,
+    NamedAutocomplete,
+    PhoneSearchMixin,
+    ReadOnlyInline,
+    SafeChangelistMixin,
+)
 from clinic.clock import staff_date_time, staff_datetime
 from clinic.models import Location
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class BookedCount(TypedDict):
+    booked_count: int  # the series' live appointments (TreatmentSeriesAdmin.get_queryset)
 
 
 class AppointmentHistoryInline(ReadOnlyInline):
@@ -44,7 +60,7 @@ class AppointmentHistoryInline(ReadOnlyInline):
     verbose_name = "appointment"
     verbose_name_plural = "appointment history"
     fields = ["reference_link", "starts_local", "service", "practitioner", "location", "status"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     ordering = ["-start"]
 
     def get_queryset(self, request):
@@ -60,7 +76,7 @@ class AppointmentHistoryInline(ReadOnlyInline):
         return f"{staff_date_time(appointment.local_start)} {appointment.location.timezone}"
 
 
-class LocalDateHierarchyMixin:
+class LocalDateHierarchyMixin(ModelAdminMixin):
     """date_hierarchy in local days, not UTC ones.
 
     Django groups the drill-down by days of the current time zone (UTC here), so a 19:30 New
@@ -100,7 +116,7 @@ class LocalDateHierarchyMixin:
         return shown.zone, note
 
 
-class NamedAutocompleteMixin:
+class NamedAutocompleteMixin(ModelAdminMixin):
     """Autocomplete selects that have an accessible name while still empty (see NamedAutocomplete)."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -180,6 +196,7 @@ class TimeOffForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        assert cleaned_data is not None  # ModelForm.clean returns cleaned_data
         location, practitioner = cleaned_data.get("location"), cleaned_data.get("practitioner")
         # Typed times are wall-clock times until a zone is known; never let one reach the model.
         wall_clock = {name: cleaned_data.pop(name, None) for name in ("start", "end")}
@@ -280,7 +297,7 @@ class SeriesVisitInline(AppointmentHistoryInline):
     verbose_name = "visit"
     verbose_name_plural = "visits booked in this series"
     fields = ["series_session", "reference_link", "starts_local", "status"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     ordering = ["series_session", "start"]
 
 
@@ -312,7 +329,7 @@ class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdm
         "sessions",
         "created",
     ]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     def get_queryset(self, request):
         return (
@@ -351,7 +368,7 @@ class TreatmentSeriesAdmin(SafeChangelistMixin, PhoneSearchMixin, admin.ModelAdm
         return format_html('<a href="{}">{}</a> ({})', url, source.reference, source.service.name)
 
     @admin.display(description="sessions booked", ordering="booked_count")
-    def sessions_booked(self, series: TreatmentSeries) -> str:
+    def sessions_booked(self, series: "WithAnnotations[TreatmentSeries, BookedCount]") -> str:
         return f"{series.booked_count} of {series.sessions_requested}"
 
     @admin.display(description="created (local time)", ordering="created_at")

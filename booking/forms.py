@@ -57,7 +57,8 @@ class PatientDetailsForm(forms.Form):
             raise forms.ValidationError("Please check the year of birth.")
         return born
 
-    def patient_details(self) -> PatientDetails:
+    # Any form with these fields: CallerDetailsForm borrows it.
+    def patient_details(self: forms.Form) -> PatientDetails:
         data = self.cleaned_data
         return PatientDetails(
             first_name=data["first_name"],
@@ -151,6 +152,7 @@ class CallerDetailsForm(CallerClockForm):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         data["caller_zone"] = self.caller_zone_for(data.get("phone"))
         return data
 

@@ -1,7 +1,7 @@
 """Schedules and appointments. Times are stored in UTC; rules are in the location's local time."""
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -61,7 +61,7 @@ class WorkingHours(models.Model):
         return f"{self.practitioner} at {self.location}: {self.get_weekday_display()} {self.start_time}–{self.end_time}"
 
 
-def local_period(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+def local_period(start: datetime, end: datetime, zone: tzinfo) -> str:
     """E.g. "Mon 02 Mar 2026 9:00 AM–5:00 PM EST" (CLOCK_FORMAT); both ends in full over several days or across a
     clock change, each with its own abbreviation."""
     start, end = timezone.localtime(start, zone), timezone.localtime(end, zone)

@@ -69,7 +69,8 @@ class WallClockHoursBefore(Func):
     def __init__(self, start, zone, *, hours: int):
         super().__init__(start, zone, Value(int(hours)))
 
-    def as_sql(self, compiler, connection, **extra_context):
+    # Its own SQL: no function, template or arg_joiner to take, as Func.as_sql's do.
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
         (start, start_params), (zone, zone_params), (hours, hours_params) = (
             compiler.compile(expression) for expression in self.get_source_expressions()
         )

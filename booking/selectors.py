@@ -4,6 +4,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,6 +21,9 @@ from clinic.selectors import follow_up_service_for
 from clinic.zones import known_zone, patient_clock_words
 from patients.models import Screening
 from patients.services import current_consent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 ANYONE = "any"
 
@@ -48,11 +52,13 @@ class Choice:
     @property
     def clock(self) -> ZoneInfo:
         """The zone the wizard shows times in."""
+        assert self.location is not None  # read from the times step on, once a location is chosen
         return self.caller_zone or self.location.zone
 
     @functools.cached_property
     def clock_words(self) -> str:
         """That clock as a patient says it: "Calgary time"."""
+        assert self.location is not None  # read from the times step on, once a location is chosen
         return patient_clock_words(self.caller_zone, self.location)
 
     @property
@@ -158,6 +164,7 @@ def wizard_choice(*, service: str, location: str, practitioner: str, returning: 
 
 def wizard_locations(choice: Choice) -> QuerySet[Location]:
     """The places offering the chosen service, with the wanted practitioner if there is one."""
+    assert choice.service is not None  # the location step comes after the service
     places = locations_offering(choice.service)
     return places.filter(practitioners=choice.wanted) if choice.wanted is not None else places
 
@@ -256,6 +263,7 @@ def days_with_slots(
 
 
 def next_free_slot(*, choice: Choice, after: date, rules: BookingRules | None = None) -> Slot | None:
+    assert choice.service is not None and choice.location is not None  # the times step comes after both
     rules = rules or BookingRules.from_settings()
     today = timezone.localtime(timezone.now(), choice.location.zone).date()
     last_day = min(after + timedelta(days=MAX_WINDOW_DAYS - 1), today + timedelta(days=rules.horizon.days))
@@ -274,6 +282,7 @@ def next_free_slot(*, choice: Choice, after: date, rules: BookingRules | None = 
 
 def nearest_slots(*, choice: Choice, around: datetime, count: int = 6) -> list[Slot]:
     """Free times closest to one that was just taken: the same day first, then the next days."""
+    assert choice.service is not None and choice.location is not None  # a time was chosen: so were both
     first_day, last_day = days_near(around, choice.location, now=timezone.now())
     slots = available_slots(
         service=choice.service,
@@ -595,7 +604,15 @@ _AVAILABILITY_REQUEST_SQL = f"""
 # The reception's day sheet ---------------------------------------------------------------
 
 
-def with_new_patient_flag(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+class NewPatientFlag(TypedDict):
+    is_new_patient: bool
+
+
+if TYPE_CHECKING:
+    AppointmentWithNewPatientFlag = WithAnnotations[Appointment, NewPatientFlag]
+
+
+def with_new_patient_flag(appointments: QuerySet[Appointment]) -> "QuerySet[AppointmentWithNewPatientFlag]":
     """Annotate `is_new_patient`: a treatment with no earlier live treatment of the same patient
     (the first visit: an initial assessment to prepare for), and not booked by reception as a
     returning patient the system has no record of (returning_patient_reason). One subquery, no

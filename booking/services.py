@@ -8,6 +8,7 @@ writer that skips this path; its IntegrityError becomes the same domain error.
 """
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,6 +24,7 @@ from booking.availability import BookingRules, bookable_practitioners, local_ins
 from booking.models import Appointment, TimeOff, TreatmentSeries
 from booking.selectors import follow_up_service_offered
 from clinic.clock import staff_date_time
+from clinic.history import set_change_reason, set_history_user
 from clinic.models import Location, Practitioner, Service
 from patients.models import Patient, Screening
 from patients.services import (
@@ -151,7 +153,11 @@ def book_appointment(
         raise ValueError("Book for a patient record or for typed details, one of the two.")
     if with_intake and (concern or caller_timezone):
         raise ValueError("With the intake, the answers go in a screening.")
-    born = patient.date_of_birth if patient is not None else patient_details.date_of_birth
+    if patient is not None:
+        born = patient.date_of_birth
+    else:
+        assert patient_details is not None  # one of the two, as checked above
+        born = patient_details.date_of_birth
     if with_intake and born is None:
         if patient is None:
             raise ValueError("With the intake, the patient's date of birth is asked.")
@@ -335,8 +341,8 @@ def _book_in_transaction(
         caller_timezone=caller_timezone,
     )
     if actor is not None:
-        appointment._history_user = actor
-        appointment._change_reason = "booked by staff"
+        set_history_user(appointment, actor)
+        set_change_reason(appointment, "booked by staff")
     appointment.save(force_insert=True)
     if with_intake:  # a call booked without it keeps no health answers: they come with a treatment
         Screening.objects.create(appointment=appointment, **screening.stored())
@@ -382,10 +388,10 @@ def _lock_for_change(appointment: Appointment, *, by_patient: bool, now: datetim
 
 
 def _record_actor(appointment: Appointment, actor: AbstractBaseUser | None, *, done: str) -> None:
-    appointment._change_reason = f"{done} by {'staff' if actor is not None else 'patient'}"
+    set_change_reason(appointment, f"{done} by {'staff' if actor is not None else 'patient'}")
     appointment.changed_by = Appointment.ChangedBy.CLINIC if actor is not None else Appointment.ChangedBy.PATIENT
     if actor is not None:
-        appointment._history_user = actor
+        set_history_user(appointment, actor)
 
 
 @busy_when_locked_out()
@@ -729,7 +735,7 @@ def _book_series_visit(
 # no_show -> arrived/completed     correcting a mistaken no-show: the patient did come
 # cancelled and completed are final (book again instead); a no-show is final but for that correction.
 
-_STAFF_TRANSITIONS = {
+_STAFF_TRANSITIONS: dict[str, set[str]] = {
     Appointment.Status.ARRIVED: {Appointment.Status.CONFIRMED, Appointment.Status.NO_SHOW},
     Appointment.Status.COMPLETED: {
         Appointment.Status.CONFIRMED,
@@ -738,7 +744,7 @@ _STAFF_TRANSITIONS = {
     },
     Appointment.Status.NO_SHOW: {Appointment.Status.CONFIRMED},
 }
-_TARGET_WORDS = {
+_TARGET_WORDS: dict[str, str] = {
     Appointment.Status.ARRIVED: "arrived",
     Appointment.Status.COMPLETED: "completed",
     Appointment.Status.NO_SHOW: "a no-show",
@@ -778,7 +784,7 @@ def allowed_status_changes(appointment: Appointment, *, now: datetime | None = N
     never offers a button the service refuses (a race can still refuse one; the view says why).
     Not the no-show correction's overlap check, which only the write can make."""
     now = now or timezone.now()
-    allowed = []
+    allowed: list[str] = []
     for status in STATUS_CHANGES:
         try:
             refuse_unless_allowed(appointment, to=status, now=now)
@@ -792,7 +798,7 @@ def mark_status(
     *, appointment: Appointment, status: str, by: AbstractBaseUser | None = None, now: datetime | None = None
 ) -> Appointment:
     """One of the staff's status buttons: arrived, completed or no-show, with their rules."""
-    marks = {
+    marks: dict[str, Callable[..., Appointment]] = {
         Appointment.Status.ARRIVED: mark_arrived,
         Appointment.Status.COMPLETED: mark_completed,
         Appointment.Status.NO_SHOW: mark_no_show,
@@ -826,9 +832,9 @@ def _change_status(
         locked.status = to
         locked.sequence += 1
         marked = f"marked {Appointment.Status(to).label.lower()}"
-        locked._change_reason = f"no-show corrected: {marked}" if correcting_no_show else marked
+        set_change_reason(locked, f"no-show corrected: {marked}" if correcting_no_show else marked)
         if by is not None:
-            locked._history_user = by
+            set_history_user(locked, by)
         try:
             # A no-show's time was given back: if someone else has been booked into it since,
             # the exclusion constraints refuse to make this one live again.
@@ -943,8 +949,8 @@ def add_time_off(
         time_off = TimeOff(
             practitioner=practitioner, location=location, start=start, end=end, reason=reason.strip()[:200]
         )
-        time_off._history_user = by
-        time_off._change_reason = "added by the practitioner"
+        set_history_user(time_off, by)
+        set_change_reason(time_off, "added by the practitioner")
         time_off.save()
     return time_off
 
@@ -969,6 +975,6 @@ def remove_time_off(
         own = TimeOff.objects.select_for_update().filter(pk=time_off.pk, practitioner=practitioner, end__gt=now).first()
         if own is None:
             raise BookingError("not_found", "That time off is not in your schedule (it may have been removed already).")
-        own._history_user = by
-        own._change_reason = "removed by the practitioner"
+        set_history_user(own, by)
+        set_change_reason(own, "removed by the practitioner")
         own.delete()

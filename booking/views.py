@@ -103,6 +103,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _caller_zone_options(choice: selectors.Choice) -> list[tuple[str, str, bool]]:
     """A phone call's times page: the clocks its times can be shown on (key, label, is shown)."""
+    assert choice.location is not None  # the times step comes after the location
     options = list(CALLER_ZONES)
     for zone in (choice.location.zone, choice.caller_zone):
         if zone is not None and zone.key not in dict(options):
@@ -113,6 +114,7 @@ def _caller_zone_options(choice: selectors.Choice) -> list[tuple[str, str, bool]
 def _practitioner_filter(choice: selectors.Choice) -> list[tuple[str, str, bool]]:
     """The times page's "With": anyone qualified, or one of them (label, query, is current).
     Nothing to narrow when one practitioner gives the service there."""
+    assert choice.service is not None and choice.location is not None  # the times step comes after both
     if choice.practitioner_was_the_only_one:
         return []
     givers = list(bookable_practitioners(service=choice.service, location=choice.location))
@@ -243,6 +245,7 @@ def _book_and_confirm(
 ) -> HttpResponse:
     """Book what the valid details form says, then the confirmation; a refusal is shown on the
     form with everything typed kept (urgent care on its own page)."""
+    assert choice.service is not None and choice.location is not None  # the details step comes after both
     if throttling.over_the_limit(request):
         context["refusal"] = throttling.Refusal(choice.location)
         return render(request, template, context, status=429)
@@ -290,6 +293,7 @@ def booking_error_context(
 def _first_visit_instead(choice: selectors.Choice, start) -> dict:
     """A newcomer refused a follow-up: the first visit to book instead, with the free times
     nearest the one they picked, in the same form, so nothing typed is lost."""
+    assert choice.service is not None and choice.location is not None  # a booking was refused: both were chosen
     first_visit = selectors.first_visit_for(choice.service, choice.location)
     if first_visit is None:
         return {}

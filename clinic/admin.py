@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.utils import timezone
 
 from clinic.clock import staff_datetime
@@ -129,7 +130,7 @@ class AccountLockoutAdmin(admin.ModelAdmin):
     list_select_related = ["unlocked_by"]
     actions = ["unlock"]
     fields = ["username", "failures", "paused_at", "paused_until", "state", "notified_at"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,7 @@
 inlines, and finding a person by a phone number typed the way it was heard."""
 
 import re
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from django import forms
@@ -17,6 +18,12 @@ from simple_history.admin import SimpleHistoryAdmin
 # What a person types for a phone number: digits, spaces, brackets, dots, dashes, a leading +.
 PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
 MIN_PHONE_DIGITS = 4  # "0142": the last four digits someone reads out
+
+if TYPE_CHECKING:
+    # What the mixins here and in the apps are mixed into: a ModelAdmin, whose methods they extend.
+    ModelAdminMixin = admin.ModelAdmin
+else:
+    ModelAdminMixin = object
 
 
 def phone_number_match(search_term: str, field: str = "phone") -> Q | None:
@@ -41,7 +48,7 @@ def phone_number_match(search_term: str, field: str = "phone") -> Q | None:
     return match
 
 
-class PhoneSearchMixin:
+class PhoneSearchMixin(ModelAdminMixin):
     """Adds phone-number matching (see phone_number_match) to a ModelAdmin's search box."""
 
     phone_search_field = "phone"
@@ -60,7 +67,7 @@ def _is_row_id(value: str) -> bool:
     return value.isascii() and value.isdecimal() and len(value) <= 18  # fits a bigint
 
 
-class SafeChangelistMixin:
+class SafeChangelistMixin(ModelAdminMixin):
     """A list that answers odd input with a message rather than a 500."""
 
     def changelist_view(self, request, extra_context=None):

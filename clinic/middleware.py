@@ -59,6 +59,12 @@ def keeps_the_login_idle(view):
     return view
 
 
+class _SessionLimitRequest(HttpRequest):
+    # Set by process_view, read after the view.
+    _clinic_was_logged_in: bool
+    _clinic_passive: bool
+
+
 class StaffSessionLimitMiddleware:
     """End a login after STAFF_SESSION_IDLE_MINUTES without a request, and STAFF_SESSION_MAX_HOURS after
     it began however busy, so a desk computer left logged in does not stay logged in for days.
@@ -86,7 +92,8 @@ class StaffSessionLimitMiddleware:
             request.session[SEEN_AT_KEY] = now.isoformat()
         return response
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+    def process_view(self, request: _SessionLimitRequest, view_func, view_args, view_kwargs) -> None:
+        assert request.resolver_match is not None  # Django resolves the URL before any process_view
         if request.resolver_match.namespace == "api":
             return
         was_logged_in = request.user.is_authenticated
@@ -103,6 +110,7 @@ class StaffSessionLimitMiddleware:
         # A session started by a login that bypassed this middleware (Client.force_login) has no
         # stamp: the user's last login is the nearest thing.
         stamp = request.session.get(LOGGED_IN_AT_KEY)
+        assert request.user.is_authenticated  # asked only about a logged-in user
         return datetime.fromisoformat(stamp) if stamp else request.user.last_login or timezone.now()
 
     @classmethod

@@ -54,7 +54,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if not isinstance(error, OUTAGE_ERRORS):
         return django_server_error(request)
     if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "unavailable", "message": MESSAGE}, status=503)
+        response: HttpResponse = JsonResponse({"code": "unavailable", "message": MESSAGE}, status=503)
     else:
         page = render_to_string("503.html", {"message": MESSAGE, "phones": list(_last_known_phones)})
         response = HttpResponse(page, status=503)

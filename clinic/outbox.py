@@ -32,6 +32,7 @@ import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from email.parser import BytesParser
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -51,6 +52,9 @@ FIRST_RETRY_AFTER = timedelta(minutes=1)
 LONGEST_RETRY_WAIT = timedelta(hours=1)
 
 
+RowT = TypeVar("RowT", bound=Model)
+
+
 class MailServerUnavailable(Exception):
     """The mail server could not take an email just now: the worker ends its round and waits."""
 
@@ -60,8 +64,8 @@ def send_once(
     *,
     claimable: QuerySet,
     column: str,
-    build: Callable[[Model], EmailMultiAlternatives | None],
-    load: QuerySet,
+    build: Callable[[RowT], EmailMultiAlternatives | None],
+    load: QuerySet[RowT],
     what: str,
     noun: str,
     logger: logging.Logger,
@@ -243,6 +247,7 @@ class StoredEmail(EmailMessage):
     """A recorded email, sent again exactly as it was first written (headers, Message-ID, parts)."""
 
     def __init__(self, queued: OutboundMessage):
+        assert queued.content is not None  # retry claims only emails that still have their text
         self._stored = bytes(queued.content)
         parsed = self._parse(email.policy.default)
         text = parsed.get_body(preferencelist=("plain",))

@@ -9,6 +9,7 @@ misconfigured server never starts half-working.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -20,7 +21,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 _REQUIRED = object()
 
 
-def _fail(name: str, problem: str) -> None:
+def _fail(name: str, problem: str) -> NoReturn:
     # SystemExit with a string prints exactly that line and exits 1: no traceback
     # for an operator to scroll through.
     raise SystemExit(f"Configuration error: {name} {problem}")

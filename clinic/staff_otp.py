@@ -52,7 +52,8 @@ class StaffOTPMiddleware:
         if not _guarded(request.path_info):
             return self.get_response(request)
         user = request.user
-        if user.is_authenticated and _sees_patient_data(request) and not user.is_verified():
+        # is_verified is put on the user by django-otp's OTPMiddleware, which runs before this one.
+        if user.is_authenticated and _sees_patient_data(request) and not user.is_verified():  # type: ignore[attr-defined]
             if _has_device(request):
                 return redirect(f"{reverse('staff_otp:verify')}?next={request.get_full_path()}")
             if settings.STAFF_OTP_REQUIRED:

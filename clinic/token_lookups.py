@@ -55,6 +55,10 @@ def _missed_too_often(request: HttpRequest, *, count_one: bool) -> bool:
     return usage is not None and usage["count"] >= usage["limit"]
 
 
+class _TokenLookupRequest(HttpRequest):
+    _opens_with_a_token: bool  # set by process_view, read after the view
+
+
 class TokenLookupLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -65,7 +69,7 @@ class TokenLookupLimitMiddleware:
             _missed_too_often(request, count_one=True)
         return response
 
-    def process_view(self, request: HttpRequest, view, args, kwargs):
+    def process_view(self, request: _TokenLookupRequest, view, args, kwargs):
         match = request.resolver_match
         if match is None or match.view_name not in TOKEN_VIEWS:
             return None
@@ -77,7 +81,7 @@ class TokenLookupLimitMiddleware:
 
 def _refusal(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "rate_limited", "message": MESSAGE}, status=429)
+        response: HttpResponse = JsonResponse({"code": "rate_limited", "message": MESSAGE}, status=429)
     else:
         from clinic.selectors import clinic_premises
 

@@ -48,10 +48,10 @@ def zone_of_number(e164: str) -> ZoneInfo | None:
     """The caller's zone from their number (phonenumbers' data, e.g. (403) → Calgary's), when
     it names one clock: several names that keep the same time all year count as one."""
     try:
-        zones = [known_zone(key) for key in time_zones_for_number(phonenumbers.parse(e164))]
+        named = [known_zone(key) for key in time_zones_for_number(phonenumbers.parse(e164))]
     except phonenumbers.NumberParseException:
         return None
-    zones = [zone for zone in zones if zone is not None]
+    zones = [zone for zone in named if zone is not None]
     if not zones:
         return None
     year = timezone.now().year

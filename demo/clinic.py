@@ -3,6 +3,7 @@
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -111,7 +112,7 @@ def _demo_user(username: str, *, group: str | None = None, is_staff=False, is_su
 
 # Made-up patients so the day sheet and the practitioners' schedules have something to show.
 # Emails are on example.com (RFC 2606): nothing is ever delivered to a real person.
-DEMO_BOOKINGS = [
+DEMO_BOOKINGS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
     ("Grace", "Whitfield", "1968-04-02", "dry-needling-initial-assessment", "westerville", {"blood_thinners": True}),
     ("Tomás", "Ibarra", "1985-11-19", "dry-needling-initial-assessment", "westerville", {"needle_fear": True}),
     ("Leila", "Haddad", "1992-07-08", "acupuncture-initial-consultation", "westerville", {"pregnant": True}),

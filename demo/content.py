@@ -3,7 +3,10 @@
 Pure data: locations, services, practitioners and condition pages used to fill a demo
 installation. All people, addresses and phone numbers are invented (555-01xx numbers are
 reserved for fiction). Text is plain: blank lines separate paragraphs; no HTML or markdown.
+Each row holds a model's field values by name (and a few keys demo.clinic reads itself).
 """
+
+from typing import Any
 
 # ---------------------------------------------------------------------------
 # Shared text blocks (reused by several services and condition pages)
@@ -119,7 +122,7 @@ _CONDITION_SESSIONS = (
 # Locations
 # ---------------------------------------------------------------------------
 
-LOCATIONS = [
+LOCATIONS: list[dict[str, Any]] = [
     {
         "slug": "westerville",
         "town": "Westerville",
@@ -157,7 +160,7 @@ PHONE_CALL_HOURS = [("08:30", "09:00"), ("17:00", "17:30")]
 # Services
 # ---------------------------------------------------------------------------
 
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {
         "slug": "dry-needling-initial-assessment",
         "follow_up_service": "dry-needling-follow-up",
@@ -415,7 +418,7 @@ SERVICES = [
 # Practitioners (fictional people)
 # ---------------------------------------------------------------------------
 
-PRACTITIONERS = [
+PRACTITIONERS: list[dict[str, Any]] = [
     {
         "slug": "maya-lindqvist",
         "name": "Maya Lindqvist",
@@ -516,7 +519,7 @@ PRACTITIONERS = [
 # Conditions
 # ---------------------------------------------------------------------------
 
-CONDITIONS = [
+CONDITIONS: list[dict[str, Any]] = [
     {
         "slug": "sciatica",
         "name": "Sciatica",

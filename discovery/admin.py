@@ -4,11 +4,12 @@ Every change of status goes through discovery.services (log a call, convert, clo
 the history of each request is read-only. Nothing is deleted.
 """
 
+from typing import TYPE_CHECKING, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,7 +34,16 @@ from discovery.selectors import (
 )
 from discovery.services import DiscoveryCallError, close_request, convert_to_patient, log_call_attempt
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 Status = DiscoveryCallRequest.Status
+
+
+class AttemptCounts(TypedDict):
+    # DiscoveryCallRequestAdmin.get_queryset
+    attempt_count: int
+    unanswered_count: int
 
 
 def _in_call_back_zone(instant, row) -> str:
@@ -53,7 +63,7 @@ class CallAttemptInline(ReadOnlyInline):
 
     model = CallAttempt
     fields = ["attempted_at_local", "outcome", "note", "by"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     verbose_name_plural = "call attempts"
     # Django's tabular template captions each row with its __str__, a UTC time; this one
     # shows only the columns (local times), and nothing that looks removable.
@@ -189,7 +199,7 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
         return ["reference", "name", "phone", "best_time", "status", waiting, "attempts_column", "work_links"]
 
     @admin.display(description="calls", ordering="attempt_count")
-    def attempts_column(self, call_request: DiscoveryCallRequest) -> str:
+    def attempts_column(self, call_request: "WithAnnotations[DiscoveryCallRequest, AttemptCounts]") -> str:
         if not call_request.attempt_count:
             return "none yet"
         return f"{call_request.attempt_count} ({call_request.unanswered_count} unanswered)"
@@ -313,6 +323,7 @@ class DiscoveryCallRequestAdmin(PhoneSearchMixin, AuditTrailAdmin):
         )
         if request.method == "POST" and form.is_valid():
             details = form.patient_details()
+            assert details.date_of_birth is not None  # a required field of this form
             try:
                 patient = convert_to_patient(
                     call_request=call_request,

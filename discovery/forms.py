@@ -67,6 +67,7 @@ class CallBackForm(CallerClockForm):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         zone = self.caller_zone_for(data.get("phone"))
         if zone is not None and data.get("best_time") and not window_meets_clinic_hours(data["best_time"], zone):
             self.add_error("best_time", NOBODY_CALLS_THEN)

@@ -28,12 +28,12 @@ from discovery.models import DiscoveryCallRequest
 BestTime = DiscoveryCallRequest.BestTime
 
 # The local start and end of each best-time window (weekdays only).
-CALL_WINDOWS = {
+CALL_WINDOWS: dict[str, tuple[time, time]] = {
     BestTime.MORNING: (time(9), time(12)),
     BestTime.AFTERNOON: (time(12), time(17)),
     BestTime.EVENING: (time(17), time(19)),
 }
-CALL_WINDOW_WORDS = {
+CALL_WINDOW_WORDS: dict[str, str] = {
     BestTime.MORNING: "in the morning, between 9 am and 12 pm",
     BestTime.AFTERNOON: "in the afternoon, between 12 and 5 pm",
     BestTime.EVENING: "in the early evening, between 5 and 7 pm",

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from booking.services import BookingError
+from clinic.history import set_change_reason, set_history_user
 from clinic.locks import advisory_xact_lock
 from clinic.models import Condition
 from discovery.models import CallAttempt, DiscoveryCallRequest
@@ -114,9 +115,9 @@ def _submit_in_transaction(*, details: CallBackDetails, now: datetime) -> tuple[
         call_request.clinic_notified_at = now  # reception has the first one
         if call_request.email.lower() == existing.email.lower():
             call_request.acknowledgement_sent_at = now  # they have the first acknowledgement
-        call_request._change_reason = f"asked again: kept with {existing.reference}"
+        set_change_reason(call_request, f"asked again: kept with {existing.reference}")
     # The author is the public, even when a logged-in staff member's cookie rides along.
-    call_request._history_user = None
+    set_history_user(call_request, None)
     call_request.save(force_insert=True)
     if details.conditions:
         call_request.conditions.set(details.conditions)
@@ -136,8 +137,8 @@ def _refuse_if_final(call_request: DiscoveryCallRequest, consequence: str) -> No
 
 
 def _save(call_request: DiscoveryCallRequest, *, by, reason: str, fields: list[str]) -> None:
-    call_request._history_user = by
-    call_request._change_reason = reason
+    set_history_user(call_request, by)
+    set_change_reason(call_request, reason)
     call_request.save(update_fields=[*fields, "updated_at"])
 
 
@@ -160,7 +161,7 @@ def log_call_attempt(
         locked = _locked(call_request)
         _refuse_if_final(locked, "no more calls can be logged on it")
         attempt = CallAttempt(request=locked, outcome=outcome, note=note.strip(), by=by, attempted_at=now)
-        attempt._history_user = by
+        set_history_user(attempt, by)
         attempt.save()
         outcomes = list(locked.attempts.values_list("outcome", flat=True))
         unanswered = sum(1 for each in outcomes if each != CallAttempt.Outcome.REACHED)

@@ -21,6 +21,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q
 
+from clinic.history import set_change_reason, set_history_user
 from patients.models import MERGED_INTO_REASON, Patient
 from patients.selectors import records_merged_into
 from patients.services import record_history_baseline
@@ -163,8 +164,8 @@ def anonymise(anonymisation: Anonymisation) -> Forgotten:
     Patient.history.filter(id__in=[patient.pk, *merged_ids]).update(**placeholder)
     for name, value in placeholder.items():
         setattr(patient, name, value)
-    patient._history_user = anonymisation.by
-    patient._change_reason = ANONYMISED_REASON.format(user=actor(anonymisation.by) or "the system")[:100]
+    set_history_user(patient, anonymisation.by)
+    set_change_reason(patient, ANONYMISED_REASON.format(user=actor(anonymisation.by) or "the system")[:100])
     patient.save()
     scrub_admin_log(Patient, dict.fromkeys([patient.pk, *merged_ids], str(patient)))
     return {}

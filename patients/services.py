@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Lower
 
+from clinic.history import set_change_reason, set_history_date, set_history_user
 from patients.models import ConsentText, Patient, Screening
 
 RED_FLAGS = {
@@ -111,8 +112,8 @@ def record_history_baseline(*, patient_id: int) -> None:
     if Patient.history.filter(id=patient_id).exists():
         return
     as_created = Patient.objects.get(pk=patient_id)
-    as_created._history_user = None  # not the editor: this is how the record came to us
-    as_created._history_date = as_created.created_at
+    set_history_user(as_created, None)  # not the editor: this is how the record came to us
+    set_history_date(as_created, as_created.created_at)
     Patient.history.bulk_history_create([as_created], default_change_reason="as created with a booking")
 
 
@@ -134,8 +135,8 @@ def add_date_of_birth(*, patient: Patient, date_of_birth: date, by) -> Patient:
         if locked.date_of_birth is not None:
             return locked
         locked.date_of_birth = date_of_birth
-        locked._history_user = by
-        locked._change_reason = "date of birth added when booking a treatment"
+        set_history_user(locked, by)
+        set_change_reason(locked, "date of birth added when booking a treatment")
         try:
             with transaction.atomic():
                 locked.save(update_fields=["date_of_birth", "updated_at"])

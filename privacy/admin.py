@@ -3,6 +3,7 @@ and the privacy actions (merge duplicates, export, anonymise)."""
 
 import json
 import zoneinfo
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,12 +31,16 @@ from privacy.services import (
     record_patient_export,
 )
 
+if TYPE_CHECKING:
+    from privacy.selectors import PatientWithVisits
+
 MAX_RECORDS_PER_MERGE = 10  # a slip of "select all" must not offer to fold the whole list into one
 
 
 def _local(instant, time_zone_name: str | None) -> str:
     if instant is None:
         return "—"
+    assert time_zone_name is not None  # read from the same appointments as the instant
     return staff_date_time(timezone.localtime(instant, zoneinfo.ZoneInfo(time_zone_name)))
 
 
@@ -50,7 +55,7 @@ class KeepPatientForm(forms.Form):
 
     def __init__(self, *args, patients, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["keep"].choices = [(patient.pk, str(patient)) for patient in patients]
+        cast(forms.ChoiceField, self.fields["keep"]).choices = [(patient.pk, str(patient)) for patient in patients]
 
 
 @admin.register(Patient)
@@ -74,7 +79,7 @@ class PatientAdmin(PhoneSearchMixin, AuditTrailAdmin):
         return with_last_and_next_visit(super().get_queryset(request), now=timezone.now())
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [
+        fieldsets: list[tuple[str | None, dict[str, list[str]]]] = [
             (None, {"fields": ["first_name", "last_name", "email", "phone", "date_of_birth"]}),
         ]
         if obj is None:
@@ -86,11 +91,11 @@ class PatientAdmin(PhoneSearchMixin, AuditTrailAdmin):
         return fieldsets
 
     @admin.display(description="last visit", ordering="last_visit_start")
-    def last_visit(self, patient: Patient) -> str:
+    def last_visit(self, patient: "PatientWithVisits") -> str:
         return _local(patient.last_visit_start, patient.last_visit_timezone)
 
     @admin.display(description="next appointment", ordering="next_appointment_start")
-    def next_appointment(self, patient: Patient) -> str:
+    def next_appointment(self, patient: "PatientWithVisits") -> str:
         return _local(patient.next_appointment_start, patient.next_appointment_timezone)
 
     @admin.display(description="merged records")

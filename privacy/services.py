@@ -15,6 +15,7 @@ from simple_history.utils import bulk_update_with_history
 from booking import patient_data as booking_data
 from booking.models import Appointment
 from clinic.clock import staff_date_time
+from clinic.history import set_change_reason, set_history_user
 from clinic.outbox import forget_recipient
 from discovery import patient_data as discovery_data
 from patients import patient_data as patients_data
@@ -87,11 +88,11 @@ def merge_patients(*, keep: Patient, duplicates: list[Patient], by: AbstractBase
         for relation in _relations_to_move():
             _move_rows(relation, from_patients=gone, to_patient=kept, by=by, reason=reason)
         for duplicate in gone:
-            duplicate._history_user = by
-            duplicate._change_reason = reason
+            set_history_user(duplicate, by)
+            set_change_reason(duplicate, reason)
             duplicate.delete()
-        kept._history_user = by
-        kept._change_reason = "merged {} into this record".format(", ".join(f"#{pk}" for pk in duplicate_ids))[:100]
+        set_history_user(kept, by)
+        set_change_reason(kept, "merged {} into this record".format(", ".join(f"#{pk}" for pk in duplicate_ids))[:100])
         kept.save(update_fields=["updated_at"])
     return kept
 
@@ -130,6 +131,7 @@ def _relations_to_move() -> list[ForeignObjectRel]:
     for relation in Patient._meta.get_fields(include_hidden=True):
         if not (relation.is_relation and relation.auto_created and not relation.concrete):
             continue  # Patient's own fields
+        assert isinstance(relation, ForeignObjectRel)  # what is left: relations declared on other models
         if issubclass(relation.related_model, HistoricalChanges):
             continue  # history keeps the patient each version belonged to then
         if relation.many_to_many:

@@ -6,9 +6,11 @@ Appointments are never edited as rows here: every change goes through booking.se
 """
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import redirect
@@ -31,6 +33,9 @@ from clinic.outbox import messages_about
 from reception.forms import CancellationForm
 from reception.phone_booking import book_by_phone_view
 from reception.views import calendar_url_for
+
+if TYPE_CHECKING:
+    from booking.selectors import AppointmentWithNewPatientFlag
 
 
 class LocalDayFilter(admin.SimpleListFilter):
@@ -56,9 +61,10 @@ class LocalDayFilter(admin.SimpleListFilter):
         return list(Location.objects.only("pk", "timezone"))
 
     def queryset(self, request, queryset):
-        if self.value() not in self.RANGES:
+        value = self.value()
+        if value not in self.RANGES:
             return queryset
-        _label, first, last = self.RANGES[self.value()]
+        _label, first, last = self.RANGES[value]
         now = timezone.now()
         in_range = Q(pk__in=[])
         # Locations are few; one condition each keeps the (location, start) index usable.
@@ -155,7 +161,7 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
             },
         ),
     ]
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
         # Rows, the record and Appointment.__str__ (titles, breadcrumbs) read these: no query per row.
@@ -191,7 +197,7 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
         return f"{local:%a %d %b %Y} {clock.staff_time(local, zone_name=True)}"
 
     @admin.display(description="patient", ordering="patient__last_name")
-    def patient_column(self, appointment: Appointment) -> str:
+    def patient_column(self, appointment: "AppointmentWithNewPatientFlag") -> str:
         if not appointment.is_new_patient:
             return str(appointment.patient)
         return format_html('{} <strong class="new-patient">{}</strong>', appointment.patient, "New patient")
@@ -215,7 +221,7 @@ class AppointmentAdmin(LocalDateHierarchyMixin, PhoneSearchMixin, AuditTrailAdmi
     def treatment_series(self, appointment: Appointment) -> str:
         """The series this visit is part of, and the one booked from it (both read with the row)."""
         lines = []
-        if appointment.series_id is not None:
+        if appointment.series is not None:
             lines.append(
                 (
                     f"Visit {appointment.series_session} of {appointment.series.sessions_requested} of ",

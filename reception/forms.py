@@ -7,9 +7,11 @@ STAFF_BOOKING_HORIZON_DAYS ahead), and comes back as BookingError.
 """
 
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -102,14 +104,17 @@ class PhoneBookingStepsForm(forms.Form):
         self.choice = selectors.Choice()
         self.practitioners: list[Practitioner] = []
         services = list(selectors.bookable_services())
-        self.fields["service"].choices = [("", "Choose a service"), *((item.slug, item.name) for item in services)]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", "Choose a service"),
+            *((item.slug, item.name) for item in services),
+        ]
         self.choice.service = _by_slug(services, data.get("service", ""))
         if self.choice.service is None:
             self._without("location", "practitioner", "day")
             return
 
         locations = list(selectors.locations_offering(self.choice.service))
-        self.fields["location"].choices = [
+        cast(forms.ChoiceField, self.fields["location"]).choices = [
             ("", "Choose a location"),
             *((item.slug, f"{item.name} ({item.timezone})") for item in locations),
         ]
@@ -119,7 +124,7 @@ class PhoneBookingStepsForm(forms.Form):
             return
 
         self.practitioners = list(bookable_practitioners(service=self.choice.service, location=self.choice.location))
-        self.fields["practitioner"].choices = [
+        cast(forms.ChoiceField, self.fields["practitioner"]).choices = [
             (selectors.ANYONE, "Anyone qualified (the first free)"),
             *((item.slug, item.name) for item in self.practitioners),
         ]
@@ -136,6 +141,7 @@ class PhoneBookingStepsForm(forms.Form):
 
     @property
     def today(self) -> date:
+        assert self.choice.location is not None  # the day step comes after the location
         return timezone.localtime(timezone.now(), self.choice.location.zone).date()
 
     @property
@@ -175,7 +181,7 @@ class PhoneBookingStepsForm(forms.Form):
             "service": self.choice.service_slug,
             "location": self.choice.location_slug,
             "practitioner": self.choice.practitioner_slug,
-            "day": data.get("day").isoformat() if data.get("day") else "",
+            "day": data["day"].isoformat() if data.get("day") else "",
             "at": data.get("at") or "",
             "patient": data["patient"].pk if data.get("patient") else "",
             "discovery_call": data.get("discovery_call") or "",
@@ -274,13 +280,15 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
             raise forms.ValidationError("Choose one of the free times.")
         return start
 
-    def clean_date_of_birth(self) -> date | None:
+    # None, unlike PatientDetailsForm's, when the caller is an existing patient (booked as they are).
+    def clean_date_of_birth(self) -> date | None:  # type: ignore[override]
         if self.cleaned_data.get("date_of_birth") is None:
             return None
         return super().clean_date_of_birth()
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         typed = [name for name in NEW_PATIENT_FIELDS if str(self.data.get(self.add_prefix(name), "")).strip()]
         chosen = cleaned.get("patient")
         if chosen is not None:
@@ -303,13 +311,13 @@ class PhoneBookingForm(PatientDetailsForm, ScreeningForm):
                     self.add_error(name, "Required for a new patient.")
         return cleaned
 
-    def patient_details(self) -> PatientDetails | None:
+    def patient_details(self) -> PatientDetails | None:  # type: ignore[override]  # as clean_date_of_birth
         """The new patient as typed; None when an existing one is chosen (booked as they are)."""
         return super().patient_details() if self.cleaned_data["patient"] is None else None
 
     def ask_consent_again(self, *, version: str, message: str) -> None:
         """The consent text changed since the page was shown: untick, show the new version."""
-        self.data = self.data.copy()
+        self.data = cast(QueryDict, self.data).copy()  # bound to request.POST
         self.data.pop(self.add_prefix("consent"), None)
         self.data[self.add_prefix("consent_version")] = version
         self.add_error("consent", message)

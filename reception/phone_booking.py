@@ -13,13 +13,14 @@ the confirmation email goes out from the worker, as for an online booking.
 """
 
 from datetime import date, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
 from django.template.defaultfilters import linebreaks_filter
 from django.template.response import TemplateResponse
@@ -110,8 +111,9 @@ def book_by_phone_view(request: HttpRequest, *, model_admin) -> HttpResponse:
 
     if steps.ready:
         context.update(_free_times(steps, form))
-    adminform = helpers.AdminForm(form, _booking_fieldsets(consent, steps.choice.service), {}, model_admin=model_admin)
-    steps_adminform = helpers.AdminForm(steps, [(None, {"fields": list(steps.fields)})], {}, model_admin=model_admin)
+    # django-stubs has AdminForm take a ModelForm only; it lays out any form's fields.
+    adminform = helpers.AdminForm(form, _booking_fieldsets(consent, steps.choice.service), {}, model_admin=model_admin)  # type: ignore[arg-type]
+    steps_adminform = helpers.AdminForm(steps, [(None, {"fields": list(steps.fields)})], {}, model_admin=model_admin)  # type: ignore[arg-type]
     context.update(
         model_admin.admin_site.each_context(request),
         title="Book for a caller",
@@ -149,6 +151,7 @@ def _preselected_patient_id(steps: PhoneBookingStepsForm, call_request) -> int |
 def _book_for_caller(*, steps: PhoneBookingStepsForm, form: PhoneBookingForm, call_request, by) -> Appointment:
     # One transaction: a call-back request is marked booked only with its appointment, and a
     # refusal to mark it (already booked, closed) undoes the booking.
+    assert steps.choice.service is not None and steps.choice.location is not None  # steps.ready: both are chosen
     with transaction.atomic():
         patient = form.cleaned_data["patient"]
         if patient is not None and patient.date_of_birth is None:
@@ -211,6 +214,7 @@ def _urgent_care_only(form: PhoneBookingForm) -> dict:
 def _free_times(steps: PhoneBookingStepsForm, form: PhoneBookingForm) -> dict:
     """The chosen day's free times as the form's radio buttons, and the days around it."""
     choice, day = steps.choice, steps.cleaned_data["day"]
+    assert choice.service is not None and choice.location is not None  # steps.ready: both are chosen
     rules = BookingRules.for_staff()
     days = selectors.days_with_slots(
         service=choice.service,
@@ -364,7 +368,7 @@ def _earlier_flags_asked_again(form: PhoneBookingForm) -> bool:
     dropped = [name for name in SCREENING_FLAG_FIELDS if earlier.get(name) and not form.cleaned_data.get(name)]
     if not dropped:
         return True
-    form.data = form.data.copy()
+    form.data = cast(QueryDict, form.data).copy()  # bound to request.POST
     for name in dropped:
         form.data[form.add_prefix(name)] = "on"
     form.data[form.add_prefix("screening_reviewed")] = "1"

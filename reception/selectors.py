@@ -7,9 +7,11 @@ day has an hour more rows and its labels say which 1 AM is which. Each page cost
 of queries, whatever the number of appointments (see the tests' query bounds).
 """
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,6 +33,9 @@ from clinic import clock
 from clinic.models import Location, Practitioner, Service
 from patients.models import Patient, Screening
 from patients.services import ScreeningAnswers
+
+if TYPE_CHECKING:
+    from booking.selectors import AppointmentWithNewPatientFlag
 
 ROW_MINUTES = 5  # divides every slot step (5 to 60 minutes, dividing an hour) and every offset
 ROW = timedelta(minutes=ROW_MINUTES)
@@ -85,7 +90,7 @@ class Block:
     elsewhere (another location, or a phone call), which is as busy."""
 
     appointment: Appointment
-    place: Place
+    place: Place | None  # None when it is outside the grid: then it is not drawn
     buffer: Place | None  # the cleaning-up time after it, drawn apart
     times: str
     is_new_patient: bool = False
@@ -227,7 +232,9 @@ def _hour_marks(grid: Grid) -> list[HourMark]:
     while instant < grid.end:
         local = timezone.localtime(instant, grid.zone)
         label = clock.hour_label(local) + (f" {local:%Z}" if grid.names_zone else "")
-        marks.append(HourMark(place=grid.place(instant, instant + timedelta(hours=1)), label=label))
+        place = grid.place(instant, instant + timedelta(hours=1))
+        assert place is not None  # the hour starts inside the grid
+        marks.append(HourMark(place=place, label=label))
         instant += timedelta(hours=1)
     return marks
 
@@ -362,7 +369,7 @@ def _fill_column(
     grid: Grid,
     *,
     ranges: list[tuple[datetime, datetime, Location]],
-    appointments: list[Appointment],
+    appointments: "list[AppointmentWithNewPatientFlag]",
     time_off: list[TimeOff],
     closed: dict[int, list[Interval]],
     clipped: Callable[[TimeOff], str],
@@ -410,8 +417,8 @@ def _fill_column(
             column.blocks.append(block)
     column.blocks.sort(key=lambda block: (block.appointment.start, block.appointment.pk))
     _give_overlapping_blocks_lanes(column.blocks)
-    away = [Interval(item.start, item.end) for item in time_off]
-    column.cells = _cells(grid, ranges, earliest=earliest, busy=busy, away=away, closed=closed)
+    away_times = [Interval(item.start, item.end) for item in time_off]
+    column.cells = _cells(grid, ranges, earliest=earliest, busy=busy, away=away_times, closed=closed)
 
 
 def _block(appointment: Appointment, grid: Grid) -> Block:
@@ -642,7 +649,7 @@ def practitioner_week(*, practitioner: Practitioner, day: date, now: datetime | 
                 if away.practitioner_id is not None and away.start < day_end and away.end > day_start
             ],
             closed=_closures_by_location(time_off),
-            clipped=lambda away, start=day_start, end=day_end, grid=grid: clipped_to_day(away, start, end, grid.clock),
+            clipped=functools.partial(clipped_to_day, day_start=day_start, day_end=day_end, clock=grid.clock),
             earliest=earliest,
             here=lambda appointment: True,
             name_locations=names_locations,
@@ -651,6 +658,7 @@ def practitioner_week(*, practitioner: Practitioner, day: date, now: datetime | 
             if away.practitioner_id is None and away.start < day_end and away.end > day_start:
                 place = grid.place(away.start, away.end)
                 if place is not None:
+                    assert away.location is not None  # time off for no practitioner is a location's closure
                     column.away.append(
                         Stretch(
                             place=place,
@@ -686,6 +694,7 @@ def _closures_by_location(time_off: list[TimeOff]) -> dict[int, list[Interval]]:
     closed: dict[int, list[Interval]] = {}
     for away in time_off:
         if away.practitioner_id is None:
+            assert away.location_id is not None  # time off for no practitioner is a location's closure
             closed.setdefault(away.location_id, []).append(Interval(away.start, away.end))
     return closed
 

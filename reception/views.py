@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -53,6 +54,12 @@ MOVE_REFUSED = {
     "changed_meanwhile": "Someone else changed this appointment meanwhile: look at it again as it is now. "
     "The appointment has not moved.",
 }
+
+
+class StaffRequest(HttpRequest):
+    """A request the admin's admin_view lets through (reception/urls.py): an active staff member's."""
+
+    user: User
 
 
 def _require(request: HttpRequest, permission: str) -> None:
@@ -251,7 +258,7 @@ def _back_to(request: HttpRequest, appointment: Appointment) -> str:
 
 
 def calendar_url_for(appointment: Appointment) -> str:
-    day = timezone.localtime(appointment.start, appointment.location.zone).date()
+    day = timezone.localtime(appointment.start, appointment.location.zone).date().isoformat()
     return f"{reverse('reception:calendar')}?{urlencode({'location': appointment.location.slug, 'date': day})}"
 
 
@@ -292,7 +299,7 @@ def _sent_when(message, appointment: Appointment) -> str:
 
 
 @require_POST
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+def change_status(request: StaffRequest, pk: int) -> HttpResponse:
     _require(request, "booking.change_appointment")
     appointment = _appointment(pk)
     form = StatusChangeForm(request.POST)
@@ -310,7 +317,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: StaffRequest, pk: int) -> HttpResponse:
     _require(request, "booking.change_appointment")
     appointment = _appointment(pk)
     form = CancellationForm(request.POST)
@@ -336,7 +343,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # Moving an appointment ----------------------------------------------------------------------------
 
 
-def _move(request: HttpRequest, appointment: Appointment, form: MoveForm) -> tuple[Appointment | None, str]:
+def _move(request: StaffRequest, appointment: Appointment, form: MoveForm) -> tuple[Appointment | None, str]:
     """The one way both the Move page and a dropped block move an appointment."""
     try:
         moved = reschedule_appointment(
@@ -356,7 +363,7 @@ def _move(request: HttpRequest, appointment: Appointment, form: MoveForm) -> tup
     )
 
 
-def move(request: HttpRequest, pk: int) -> HttpResponse:
+def move(request: StaffRequest, pk: int) -> HttpResponse:
     """The Move page: the free times on a day, with the same practitioner or another one
     qualified, from the engine under the staff rules; choose one and move. Works without
     JavaScript."""
@@ -374,8 +381,9 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             refusal, status = message, 409
         else:
             # Only what no page of ours sends: a start that is no time, an unknown practitioner.
+            # (An ErrorList item is a message; django-stubs has it a ValidationError as well.)
             refusal, status = (
-                ("Choose one of the free times." if "start" in form.errors else form.errors["practitioner"][0]),
+                ("Choose one of the free times." if "start" in form.errors else form.errors["practitioner"][0]),  # type: ignore[assignment]
                 400,
             )
     elif request.method not in ("GET", "HEAD"):
@@ -421,7 +429,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def drop(request: HttpRequest, pk: int) -> JsonResponse:
+def drop(request: StaffRequest, pk: int) -> JsonResponse:
     """A block dropped on a cell of the calendar (JavaScript): 200 and the message once moved;
     409 with the reason when that time cannot take it (the block goes back where it was)."""
     if not request.user.has_perm("booking.change_appointment"):

@@ -7,12 +7,22 @@ existence is not confirmed either.
 
 from functools import wraps
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from clinic.models import Practitioner
+
+
+class PractitionerRequest(HttpRequest):
+    """A request practitioner_required lets through: its user is logged in and has an active
+    practitioner record, set here as request.practitioner."""
+
+    user: User
+    practitioner: Practitioner
 
 
 def practitioner_required(view):

@@ -23,7 +23,7 @@ from booking.calendar import calendar_event_for
 from booking.models import Appointment, TimeOff
 from clinic.emails import site_host
 from clinic.vtimezone import add_time_zones
-from schedule.access import practitioner_required
+from schedule.access import PractitionerRequest, practitioner_required
 from schedule.models import CalendarFeed
 from schedule.selectors import (
     FEED_DAYS_AHEAD,
@@ -51,7 +51,7 @@ def feed_url(feed: CalendarFeed) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @practitioner_required
-def feed_settings(request: HttpRequest) -> HttpResponse:
+def feed_settings(request: PractitionerRequest) -> HttpResponse:
     practitioner = request.practitioner
     if request.method == "POST":
         action = request.POST.get("action")
@@ -114,7 +114,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 # What each status looks like in a calendar app. Cancelled appointments are left out (their
 # time is free again); a no-show gave its time back too, so it is CANCELLED (most apps then
 # strike it through) and its summary says so.
-_SUMMARY_PREFIX = {Appointment.Status.NO_SHOW: "No-show: "}
+_SUMMARY_PREFIX: dict[str, str] = {Appointment.Status.NO_SHOW: "No-show: "}
 
 
 def patient_label(patient, *, full_name: bool) -> str:
@@ -172,8 +172,11 @@ def _busy_event(block: TimeOff, *, feed: CalendarFeed, now) -> Event:
     event.add("dtstamp", now)
     event.add("dtstart", block.start)
     event.add("dtend", block.end)
-    closed = block.practitioner_id is None
-    summary = f"Closed: {block.location.name}" if closed else "Time off"
+    if block.practitioner_id is None:
+        assert block.location is not None  # time off for no practitioner is a location's closure
+        summary = f"Closed: {block.location.name}"
+    else:
+        summary = "Time off"
     if feed.full_patient_names and block.reason:
         summary = f"{summary} ({block.reason})"
     event.add("summary", summary)

@@ -13,6 +13,7 @@ location in the clinic's order (display order, then name), else the site's zone.
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -49,6 +50,16 @@ from clinic.clock import clocks_change_on, staff_time
 from clinic.models import Location, Practitioner, Service
 from patients.models import Screening
 from schedule.models import CalendarFeed
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from booking.selectors import AppointmentWithNewPatientFlag, NewPatientFlag
+
+    class NewPatientFlagAndVisitNumber(NewPatientFlag):
+        visit_number: int | None
+
+    AppointmentWithVisitNumber = WithAnnotations[Appointment, NewPatientFlagAndVisitNumber]
 
 
 @dataclass(frozen=True)
@@ -168,7 +179,9 @@ def _local_date() -> Cast:
     return Cast(local_wall_clock, DateField())
 
 
-def _with_visit_number(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+def _with_visit_number(
+    appointments: "QuerySet[AppointmentWithNewPatientFlag]",
+) -> "QuerySet[AppointmentWithVisitNumber]":
     """Annotate `visit_number`: how many live treatments the patient has had with the clinic,
     any practitioner, up to and including this one (the first visit is 1). Only for live
     treatments: a cancelled appointment or a no-show is no visit. One subquery, no query per row."""
@@ -191,7 +204,7 @@ def _with_visit_number(appointments: QuerySet[Appointment]) -> QuerySet[Appointm
     )
 
 
-def _entry(appointment: Appointment, *, names_zones: bool) -> ScheduleEntry:
+def _entry(appointment: "AppointmentWithVisitNumber", *, names_zones: bool) -> ScheduleEntry:
     zone = appointment.location.zone
     local_start = timezone.localtime(appointment.start, zone)
     clock = _clock(zone, named=names_zones or clocks_change_on(local_start.date(), zone))

@@ -6,6 +6,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.history import set_change_reason, set_history_user
 from clinic.models import Practitioner
 from schedule.models import CalendarFeed, new_feed_token
 
@@ -53,7 +54,7 @@ def _save_changed_feed(
 ) -> CalendarFeed:
     feed = CalendarFeed.objects.select_for_update().filter(practitioner=practitioner).first()
     feed = feed or CalendarFeed(practitioner=practitioner)
-    feed._change_reason = change(feed)
-    feed._history_user = by
+    set_change_reason(feed, change(feed))
+    set_history_user(feed, by)
     feed.save()
     return feed

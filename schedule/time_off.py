@@ -7,12 +7,13 @@ booking.services.add_time_off, which refuses a period with booked patients in it
 """
 
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -30,7 +31,7 @@ from booking.selectors import upcoming_time_off
 from booking.services import BookingError, TimeOffOverlapsAppointments, add_time_off, remove_time_off
 from clinic.clock import staff_time
 from clinic.models import Location, Practitioner
-from schedule.access import practitioner_required
+from schedule.access import PractitionerRequest, practitioner_required
 
 
 class TimeOffForm(forms.Form):
@@ -56,7 +57,7 @@ class TimeOffForm(forms.Form):
         self.zone = time_off_zone(location=None, practitioner=practitioner)
         self.locations = list(practitioner.locations.all())
         if self.zone is None and self.locations:
-            self.fields["location"].queryset = practitioner.locations.all()
+            cast(forms.ModelChoiceField, self.fields["location"]).queryset = practitioner.locations.all()
         else:
             del self.fields["location"]
 
@@ -66,6 +67,7 @@ class TimeOffForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
+        assert cleaned_data is not None  # Form.clean returns cleaned_data
         if not self.locations:
             raise forms.ValidationError(
                 "You are not linked to any location yet, so your local time is unknown. Please ask reception."
@@ -110,7 +112,7 @@ def _time_off_rows(practitioner: Practitioner, now: datetime) -> list[dict]:
 @never_cache
 @practitioner_required
 @require_http_methods(["GET", "POST"])
-def time_off_list(request: HttpRequest) -> HttpResponse:
+def time_off_list(request: PractitionerRequest) -> HttpResponse:
     practitioner = request.practitioner
     prefetch_related_objects([practitioner], "locations")
     form = TimeOffForm(request.POST if request.method == "POST" else None, practitioner=practitioner)
@@ -138,6 +140,7 @@ def time_off_list(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             zone = time_off_zone(location=time_off.location, practitioner=practitioner)
+            assert zone is not None  # the form read the times in it: the practitioner's one zone, or the location's
             messages.success(request, f"Time off added: {local_period(time_off.start, time_off.end, zone)}.")
             return redirect("schedule:time_off")
     context = {
@@ -152,7 +155,7 @@ def time_off_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @practitioner_required
 @require_POST
-def remove(request: HttpRequest, pk: int) -> HttpResponse:
+def remove(request: PractitionerRequest, pk: int) -> HttpResponse:
     # Scoped lookup: another practitioner's time off (or a closure) is a 404, as if it did not exist.
     time_off = get_object_or_404(TimeOff, pk=pk, practitioner=request.practitioner)
     prefetch_related_objects([request.practitioner], "locations")

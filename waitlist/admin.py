@@ -4,7 +4,10 @@ Read-only but for one action, taking someone off the list when they ask by phone
 (waitlist.services.leave_waitlist). Entries are never deleted: the history keeps each change.
 """
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db.models import Count
 from django.utils import timezone
 
@@ -13,12 +16,19 @@ from clinic.clock import staff_date_time
 from waitlist.models import WaitlistEntry, WaitlistOffer
 from waitlist.services import leave_waitlist
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class OfferCount(TypedDict):
+    offer_count: int  # WaitlistEntryAdmin.get_queryset
+
 
 class OfferInline(ReadOnlyInline):
     model = WaitlistOffer
     fk_name = "entry"
     fields = ["offered_time", "practitioner", "emailed", "outcome"]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
     verbose_name_plural = "times offered"
 
     def get_queryset(self, request):
@@ -89,7 +99,7 @@ class WaitlistEntryAdmin(PhoneSearchMixin, AuditTrailAdmin):
         "left_at",
         "joined_email_sent_at",
     ]
-    readonly_fields = fields
+    readonly_fields = flatten(fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(offer_count=Count("offers"))
@@ -136,7 +146,7 @@ class WaitlistEntryAdmin(PhoneSearchMixin, AuditTrailAdmin):
         return staff_date_time(timezone.localtime(entry.created_at, entry.location.zone), zone_name=True)
 
     @admin.display(description="offers", ordering="offer_count")
-    def offer_count(self, entry: WaitlistEntry) -> int:
+    def offer_count(self, entry: "WithAnnotations[WaitlistEntry, OfferCount]") -> int:
         return entry.offer_count
 
     @admin.action(description="Take off the waiting list (the patient asked)", permissions=["change"])

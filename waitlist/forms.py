@@ -1,6 +1,7 @@
 """The waiting list form on the public pages. Only shapes input: waitlist.services.check_wish decides."""
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from phonenumber_field.formfields import PhoneNumberField
@@ -43,7 +44,7 @@ class WaitlistWishForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service, self.location = service, location
         self.practitioners = list(bookable_practitioners(service=service, location=location))
-        self.fields["practitioner"].choices = [
+        cast(forms.ChoiceField, self.fields["practitioner"]).choices = [
             (booking_selectors.ANYONE, "Anyone qualified"),
             *((practitioner.slug, practitioner.name) for practitioner in self.practitioners),
         ]
@@ -66,6 +67,7 @@ class WaitlistWishForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         if self.errors:
             return cleaned
         try:

@@ -10,6 +10,7 @@ Subjects name no treatment: they show on lock screens.
 """
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
@@ -36,11 +37,11 @@ def offer_url(offer: WaitlistOffer) -> str:
     return settings.SITE_URL + reverse("waitlist:offer", args=[offer.token])
 
 
-def _still_waiting() -> QuerySet[WaitlistEntry]:
+def _still_waiting() -> QuerySet[WaitlistEntry, Mapping[str, object]]:
     return WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING).values("pk")
 
 
-def time_taken() -> Exists:
+def time_taken() -> Q:
     """The offered time is held by a live appointment or covered by time off (a practitioner's,
     or the location's closure). The engine's exact answer is asked when the link is opened."""
     appointment = Appointment.objects.live().filter(

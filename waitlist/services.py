@@ -17,6 +17,7 @@ from django.utils import timezone
 from booking.availability import Slot, bookable_practitioners, local_instant
 from booking.models import Appointment
 from booking.services import BookingError, book_appointment
+from clinic.history import set_change_reason
 from clinic.locks import advisory_xact_lock
 from clinic.models import Location, Practitioner, Service
 from patients.services import PatientDetails, ScreeningAnswers
@@ -101,7 +102,7 @@ def join_waitlist(*, wish: Wish, contact: Contact, now: datetime | None = None) 
     with transaction.atomic():
         # Look-then-insert: two joins with one email must not interleave.
         advisory_xact_lock(f"waitlist:{email.lower()}")
-        entry = (
+        entry: WaitlistEntry | None = (
             WaitlistEntry.objects.select_for_update()
             .alias(email_lower=Lower("email"))
             .filter(
@@ -116,7 +117,7 @@ def join_waitlist(*, wish: Wish, contact: Contact, now: datetime | None = None) 
             sent_at = entry.joined_email_sent_at
             if sent_at is not None and sent_at <= now - JOINED_EMAIL_RESEND_AFTER:
                 entry.joined_email_sent_at = None
-                entry._change_reason = "joined again: link emailed again"
+                set_change_reason(entry, "joined again: link emailed again")
                 entry.save(update_fields=["joined_email_sent_at"])
             return entry
         entry = WaitlistEntry(
@@ -129,7 +130,7 @@ def join_waitlist(*, wish: Wish, contact: Contact, now: datetime | None = None) 
             created_at=now,
             **_wish_fields(wish),
         )
-        entry._change_reason = "joined"
+        set_change_reason(entry, "joined")
         entry.save()
     return entry
 
@@ -157,7 +158,7 @@ def change_wish(*, entry: WaitlistEntry, wish: Wish, now: datetime | None = None
             raise WaitlistError(None, "This place on the waiting list has ended: join again from the booking page.")
         for name, value in _wish_fields(wish).items():
             setattr(locked, name, value)
-        locked._change_reason = "days and times changed"
+        set_change_reason(locked, "days and times changed")
         locked.save()
     return locked
 
@@ -170,7 +171,7 @@ def leave_waitlist(*, entry: WaitlistEntry, now: datetime | None = None) -> Wait
         if locked.status == WaitlistEntry.Status.WAITING:
             locked.status = WaitlistEntry.Status.LEFT
             locked.left_at = now
-            locked._change_reason = "left the list"
+            set_change_reason(locked, "left the list")
             locked.save(update_fields=["status", "left_at"])
     return locked
 
@@ -331,6 +332,6 @@ def book_offered_time(
         entry = WaitlistEntry.objects.select_for_update().get(pk=locked.entry_id)
         if entry.status == WaitlistEntry.Status.WAITING:
             entry.status = WaitlistEntry.Status.BOOKED
-            entry._change_reason = f"booked an offered time ({appointment.reference})"
+            set_change_reason(entry, f"booked an offered time ({appointment.reference})")
             entry.save(update_fields=["status"])
     return appointment

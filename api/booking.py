@@ -342,10 +342,10 @@ class LocalRfc3339:
 
     def _offset_through(self, utc_day: int) -> tuple[int, bytes] | None:
         first = datetime.fromtimestamp(utc_day * 86400, self._zone)
-        last = datetime.fromtimestamp(utc_day * 86400 + 86399, self._zone)
-        if first.utcoffset() != last.utcoffset():
+        offset = first.utcoffset()
+        if offset is None or offset != datetime.fromtimestamp(utc_day * 86400 + 86399, self._zone).utcoffset():
             return None
-        return int(first.utcoffset().total_seconds()), first.isoformat()[19:].encode()
+        return int(offset.total_seconds()), first.isoformat()[19:].encode()
 
 
 def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse:

@@ -553,7 +553,7 @@ def cached_answer_key(version: int, *parts) -> str:
     return "availability:" + hashlib.sha256(repr((version, *parts)).encode()).hexdigest()
 
 
-def pack_answer(zone_name: str, rows: list[tuple[float, bytes]]) -> dict:
+def pack_answer(zone_name: str, rows: Sequence[tuple[float, bytes]]) -> dict:
     """A computed answer in the shape that is cheapest to cache and to serve again:
     the slots' JSON joined once, with each slot's start and byte offset as flat arrays
     (they pickle as raw bytes, not one object per slot)."""

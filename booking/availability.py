@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from booking.models import Appointment, WorkingHours
 from clinic.models import Location, Practitioner, Service
+from clinic.prepared import PreparedStatement
 
 MAX_WINDOW_DAYS = 62
 
@@ -384,8 +385,8 @@ def schedule_inputs(
     # Slots may run past midnight of the last day only by the service's length and buffer.
     window_end = local_instant(last_day + timedelta(days=1), time(0), zone) + timedelta(days=1)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SCHEDULE_INPUTS_SQL,
+        _SCHEDULE_INPUTS.execute(
+            cursor,
             {
                 "ids": list(practitioner_ids),
                 "location": location.pk,
@@ -428,6 +429,7 @@ _SCHEDULE_INPUTS_SQL = """
     WHERE status = ANY(%(live)s) AND practitioner_id = ANY(%(ids)s) AND id IS DISTINCT FROM %(ignoring)s
       AND start < %(window_end)s AND blocked_until > %(window_start)s
 """
+_SCHEDULE_INPUTS = PreparedStatement("clinic_schedule_inputs", _SCHEDULE_INPUTS_SQL)
 
 
 def available_slots(

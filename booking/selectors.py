@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from booking.availability import MAX_WINDOW_DAYS, BookingRules, Slot, available_slots, bookable_practitioners
 from booking.models import MANAGE_TOKEN_RE, Appointment, TimeOff, TreatmentSeries
 from clinic.models import Location, Practitioner, PractitionerService, Service
+from clinic.prepared import PreparedStatement
 from clinic.selectors import follow_up_service_for
 from clinic.zones import known_zone, patient_clock_words
 from patients.models import Screening
@@ -545,8 +546,8 @@ def availability_request(
     field left to its default (Location.is_by_phone once) changes what the engine offers.
     tests/booking/test_availability_request.py holds it to bookable_practitioners' answer."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _AVAILABILITY_REQUEST_SQL,
+        _AVAILABILITY_REQUEST.execute(
+            cursor,
             {
                 "service": service_slug,
                 "location": location_slug,
@@ -575,30 +576,27 @@ def _loaded(model, fields, values):
 _SERVICE_FIELDS = Service._meta.concrete_fields
 _LOCATION_FIELDS = Location._meta.concrete_fields
 _AVAILABILITY_REQUEST_SQL = f"""
-    WITH s AS (SELECT * FROM clinic_service WHERE slug = %(service)s AND is_active),
-    l AS (SELECT * FROM clinic_location WHERE slug = %(location)s AND is_active),
-    candidates AS (
-        SELECT p.id, p.slug, p.display_order, p.name
-        FROM clinic_practitioner AS p, s, l
-        WHERE p.is_active
-          AND (%(practitioner)s = 'any' OR p.slug = %(practitioner)s)
-          AND (NOT l.is_by_phone OR s.kind = %(by_phone)s)
-          AND EXISTS (SELECT 1 FROM clinic_practitioner_locations AS pl
-                      WHERE pl.practitioner_id = p.id AND pl.location_id = l.id)
-          AND EXISTS (SELECT 1 FROM clinic_practitionerservice AS q
-                      WHERE q.practitioner_id = p.id AND q.service_id = s.id)
-    )
     SELECT {", ".join(f's."{field.column}"' for field in _SERVICE_FIELDS)},
            {", ".join(f'l."{field.column}"' for field in _LOCATION_FIELDS)},
-           (SELECT array_agg(id ORDER BY display_order, name, id) FROM candidates),
-           (SELECT array_agg(slug ORDER BY display_order, name, id) FROM candidates),
-           (SELECT array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp
-            WHERE kind = 'g'
-               OR (kind = 's' AND object_id = (SELECT id FROM s))
-               OR (kind = 'l' AND object_id = (SELECT id FROM l))
-               OR (kind = 'p' AND object_id IN (SELECT id FROM candidates)))
-    FROM (SELECT 1) AS one LEFT JOIN s ON true LEFT JOIN l ON true
+           candidates.ids, candidates.slugs,
+           (SELECT array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
+            WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = s.id)
+               OR (stamp.kind = 'l' AND stamp.object_id = l.id)
+               OR (stamp.kind = 'p' AND stamp.object_id = ANY(candidates.ids)))
+    FROM (SELECT 1) AS one
+    LEFT JOIN clinic_service AS s ON s.slug = %(service)s AND s.is_active
+    LEFT JOIN clinic_location AS l ON l.slug = %(location)s AND l.is_active
+    LEFT JOIN LATERAL (
+        SELECT array_agg(p.id ORDER BY p.display_order, p.name, p.id) AS ids,
+               array_agg(p.slug ORDER BY p.display_order, p.name, p.id) AS slugs
+        FROM clinic_practitioner AS p
+        JOIN clinic_practitioner_locations AS pl ON pl.practitioner_id = p.id AND pl.location_id = l.id
+        JOIN clinic_practitionerservice AS q ON q.practitioner_id = p.id AND q.service_id = s.id
+        WHERE p.is_active AND (%(practitioner)s = 'any' OR p.slug = %(practitioner)s)
+          AND (NOT l.is_by_phone OR s.kind = %(by_phone)s)
+    ) AS candidates ON true
 """  # noqa: S608 (column names from the models' own metadata, values as parameters)
+_AVAILABILITY_REQUEST = PreparedStatement("clinic_availability_request", _AVAILABILITY_REQUEST_SQL)
 
 
 # The reception's day sheet ---------------------------------------------------------------

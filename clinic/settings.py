@@ -100,6 +100,9 @@ if _database["ENGINE"] != "django.db.backends.postgresql":
         "DATABASE_URL", "must point at PostgreSQL (postgres://...): the booking invariants are PostgreSQL constraints."
     )
 DATABASES = {"default": _database}
+# The availability lookups as server-side prepared statements (clinic/prepared.py); off behind a
+# pooler in transaction mode, which does not keep a session's statements.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -250,6 +250,9 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["practitioner", "start"], name="appointment_practitioner_start"),
             models.Index(fields=["location", "start"], name="appointment_location_start"),
+            # Availability reads a window by "busy until after its start": without it, a year of a
+            # practitioner's history is read and filtered (docs/PERFORMANCE.md, the large install).
+            models.Index(fields=["practitioner", "blocked_until"], name="appointment_practitioner_busy"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="appointment_start_before_end"),

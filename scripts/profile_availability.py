@@ -1,0 +1,87 @@
+"""CPU per uncached availability answer, in one process (the Django test client, no HTTP):
+
+    DATABASE_URL=... python scripts/profile_availability.py DAYS PRACTITIONER [--profile [tottime]]
+
+with SERVICE and LOC in the environment (default dry-needling-initial-assessment at westerville).
+Production settings, DEBUG off; the cache is cleared before each request, so every answer is
+computed. Prints CPU ms per request (time.process_time over 300 requests after 50 of warm-up)
+and /healthz's in the same process; --profile adds cProfile's top 45 over 200 more requests.
+docs/PERFORMANCE.md quotes it ("Issue 18").
+"""
+
+import cProfile
+import os
+import pstats
+import secrets
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "testserver",
+        "SITE_URL": "http://testserver",
+        "DEFAULT_FROM_EMAIL": "profile@localhost",
+        "CLINIC_EMAIL": "profile@localhost",
+        "CACHE_LOCAL_MEMORY": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "DB_CONN_MAX_AGE": "600",
+    }
+)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def main(argv: list[str]) -> None:
+    days, who = int(argv[0]), argv[1]
+    client, today = Client(), timezone.localdate()
+    paths = []
+    for number in range(30):
+        first = today + timedelta(days=2 + number)
+        query = {
+            "service": os.environ.get("SERVICE", "dry-needling-initial-assessment"),
+            "location": os.environ.get("LOC", "westerville"),
+            "practitioner": who,
+            "start": first.isoformat(),
+            "end": (first + timedelta(days=days - 1)).isoformat(),
+        }
+        paths.append("/api/v1/availability?" + urlencode(query))
+    answer = client.get(paths[0])
+    assert answer.status_code == 200, answer.content[:300]
+
+    def uncached(count: int) -> None:
+        for number in range(count):
+            cache.clear()
+            client.get(paths[number % len(paths)])
+
+    uncached(50)
+    began = time.process_time()
+    uncached(300)
+    print(f"{days}-day {who}: {(time.process_time() - began) / 300 * 1000:.2f} ms CPU per request (uncached)")
+    began = time.process_time()
+    for _ in range(300):
+        client.get("/healthz")
+    print(f"/healthz: {(time.process_time() - began) / 300 * 1000:.2f} ms CPU per request")
+    if "--profile" in argv:
+        profile = cProfile.Profile()
+        profile.enable()
+        uncached(200)
+        profile.disable()
+        order = "tottime" if "tottime" in argv else "cumulative"
+        pstats.Stats(profile).sort_stats(order).print_stats(45)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

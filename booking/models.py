@@ -1,7 +1,7 @@
 """Schedules and appointments. Times are stored in UTC; rules are in the location's local time."""
 
 import secrets
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -116,6 +116,11 @@ def time_off_zone(*, location: Location | None, practitioner: Practitioner | Non
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read out over the phone
+
+
+# No appointment, with its buffer, lasts longer (a constraint): a read of one day's bookings
+# needs to look only this far back for one that started before the day and still runs.
+APPOINTMENT_SPAN_LIMIT = timedelta(days=1)
 
 
 def new_reference() -> str:
@@ -253,10 +258,16 @@ class Appointment(models.Model):
             # Availability reads a window by "busy until after its start": without it, a year of a
             # practitioner's history is read and filtered (docs/PERFORMANCE.md, the large install).
             models.Index(fields=["practitioner", "blocked_until"], name="appointment_practitioner_busy"),
+            # The front desk's day reads every location's appointments that start within a day of
+            # it (the practitioners' time taken elsewhere): APPOINTMENT_SPAN_LIMIT bounds them.
+            models.Index(fields=["start"], name="appointment_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=F("end")), name="appointment_start_before_end"),
             models.CheckConstraint(condition=Q(end__lte=F("blocked_until")), name="appointment_buffer_not_negative"),
+            models.CheckConstraint(
+                condition=Q(blocked_until__lte=F("start") + APPOINTMENT_SPAN_LIMIT), name="appointment_within_a_day"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["confirmed", "arrived", "completed", "cancelled", "no_show"]),
                 name="appointment_status_valid",

@@ -27,7 +27,7 @@ from booking.availability import (
     local_instant,
     schedule_inputs,
 )
-from booking.models import Appointment, TimeOff, WorkingHours
+from booking.models import APPOINTMENT_SPAN_LIMIT, Appointment, TimeOff, WorkingHours
 from booking.selectors import SCREENING_FLAGS, ScreeningFlag, clipped_to_day, screening_or_none, with_new_patient_flag
 from clinic import clock
 from clinic.models import Location, Practitioner, Service
@@ -287,7 +287,9 @@ def day_calendar(*, location: Location, day: date, now: datetime | None = None, 
     )
     appointments = list(
         with_new_patient_flag(
-            Appointment.objects.filter(booked_here | taken_elsewhere)
+            # The outer bounds let PostgreSQL read one day's rows by start, not scan them all.
+            Appointment.objects.filter(start__gte=day_start - APPOINTMENT_SPAN_LIMIT, start__lt=day_end)
+            .filter(booked_here | taken_elsewhere)
             .select_related("patient", "practitioner", "service", "screening", "location")
             .order_by("start", "pk")
         )
@@ -744,9 +746,10 @@ SELECT md5(coalesce(string_agg(part, '|' ORDER BY part), '')) FROM (
       JOIN patients_patient p ON p.id = a.patient_id
       JOIN clinic_service sv ON sv.id = a.service_id
       LEFT JOIN patients_screening s ON s.appointment_id = a.id
-     WHERE (a.location_id = %(location)s AND a.start >= %(day_start)s AND a.start < %(day_end)s)
-        OR (a.practitioner_id IN (SELECT practitioner_id FROM day_practitioners)
-            AND a.start < %(day_end)s AND a.blocked_until > %(day_start)s)
+     WHERE a.start >= %(earliest_start)s AND a.start < %(day_end)s
+       AND ((a.location_id = %(location)s AND a.start >= %(day_start)s)
+            OR (a.practitioner_id IN (SELECT practitioner_id FROM day_practitioners)
+                AND a.blocked_until > %(day_start)s))
     UNION ALL
     SELECT concat_ws(',', 't', id, practitioner_id, location_id, start, "end", reason)
       FROM booking_timeoff
@@ -768,7 +771,16 @@ def calendar_version(*, location: Location, day: date, show_calls: bool) -> str:
     while nothing changed."""
     day_start, day_end = _local_day_bounds(day, location.zone)
     with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL, {"location": location.pk, "day_start": day_start, "day_end": day_end})
+        cursor.execute(
+            _VERSION_SQL,
+            {
+                "location": location.pk,
+                "day_start": day_start,
+                "day_end": day_end,
+                # No appointment runs longer (a constraint): the outer bounds read one day's rows by start.
+                "earliest_start": day_start - APPOINTMENT_SPAN_LIMIT,
+            },
+        )
         (fingerprint,) = cursor.fetchone()
     minute = timezone.localtime(timezone.now(), location.zone).strftime("%H%M")
     # The minute too: the "now" line moves, and cells turn past, without any write.

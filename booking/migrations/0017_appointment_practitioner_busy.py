@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0016_schedule_stamps'),
-        ('clinic', '0010_location_town'),
-        ('patients', '0008_caller_without_date_of_birth'),
+        ("booking", "0016_schedule_stamps"),
+        ("clinic", "0010_location_town"),
+        ("patients", "0008_caller_without_date_of_birth"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['practitioner', 'blocked_until'], name='appointment_practitioner_busy'),
+            model_name="appointment",
+            index=models.Index(fields=["practitioner", "blocked_until"], name="appointment_practitioner_busy"),
         ),
     ]

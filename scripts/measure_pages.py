@@ -10,35 +10,15 @@ last request. docs/PERFORMANCE.md quotes it ("The large install").
 """
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "testserver",
-        "SITE_URL": "http://testserver",
-        "DEFAULT_FROM_EMAIL": "measure@localhost",
-        "CLINIC_EMAIL": "measure@localhost",
-        "CACHE_LOCAL_MEMORY": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "DB_CONN_MAX_AGE": "600",
-        "STAFF_OTP_REQUIRED": "0",
-    }
-)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from in_process import setup_production_like
 
-import django
-
-django.setup()
+setup_production_like()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402

@@ -12,32 +12,14 @@ docs/PERFORMANCE.md quotes it ("Issue 18").
 import cProfile
 import os
 import pstats
-import secrets
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "testserver",
-        "SITE_URL": "http://testserver",
-        "DEFAULT_FROM_EMAIL": "profile@localhost",
-        "CLINIC_EMAIL": "profile@localhost",
-        "CACHE_LOCAL_MEMORY": "1",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "DB_CONN_MAX_AGE": "600",
-    }
-)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from in_process import setup_production_like
 
-import django
-
-django.setup()
+setup_production_like()
 
 from django.core.cache import cache  # noqa: E402
 from django.test import Client  # noqa: E402

@@ -167,13 +167,7 @@ def booking_first(run: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         appointment = _appointment_by_token(kwargs.get("manage_token", ""))
         if appointment is None:
-            return JsonResponse(
-                {
-                    "code": "not_found",
-                    "message": "We could not find that booking. Please check the link in your email.",
-                },
-                status=404,
-            )
+            return JsonResponse({"code": "not_found", "message": NO_SUCH_BOOKING}, status=404)
         request._api_booking = appointment  # type: ignore[attr-defined]
         return run(request, *args, **kwargs)
 

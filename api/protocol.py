@@ -98,16 +98,20 @@ class JsonBody(Parser):
     HttpError; _http_error unwraps it.)"""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        if (_declared_length(request) or 0) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
             raise _too_large()
         assert request.content_type is not None  # set from the request's headers ("" without one)
         if request.content_type != "application/json" and not request.content_type.endswith("+json"):
             raise problem(415, "unsupported_media_type", "Please send the details as JSON (application/json).")
         return json.loads(request.body)
+
+
+def _declared_length(request: HttpRequest) -> int | None:
+    """The Content-Length the client sent, None when it is not a number."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
 
 
 def _too_large() -> Rejected:
@@ -254,11 +258,8 @@ def _as_the_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def _blank_body_is_no_body(request: HttpRequest) -> None:
     """A body of only whitespace is no body, as in v1 (ninja parses any non-empty body)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return
-    if 0 < length <= MAX_BODY_BYTES and not request.body.strip():
+    length = _declared_length(request)
+    if length is not None and 0 < length <= MAX_BODY_BYTES and not request.body.strip():
         request._body = b""
 
 

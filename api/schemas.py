@@ -162,7 +162,7 @@ class DiscoveryCallRequest(Request):
         discovery.CONCERN_MAX,
         description="What is going on, in the person's words. Health information: shown to staff only.",
     ) = ""
-    conditions: list[_text(SLUG_MAX, minLength=1, pattern=f"^{SLUG_RE}$")] = Field(  # type: ignore[valid-type]
+    conditions: list[Slug] = Field(  # type: ignore[valid-type]
         default_factory=list, strict=True, description="Conditions it is about (optional), as on /conditions/."
     )
     heard_about: _one_of(discovery.DiscoveryCallRequest.HeardAbout.values) = ""  # type: ignore[valid-type]

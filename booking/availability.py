@@ -303,19 +303,9 @@ class _RefusedStarts:
             start += ((free_until - start) // step + 1) * step
 
 
-def one_per_start(slots: Iterable[Slot], preference: Sequence[int]) -> list[Slot]:
-    """For "any practitioner": one slot per start time, the first free practitioner in `preference`."""
-    rank = {pid: position for position, pid in enumerate(preference)}
-    best: dict[datetime, Slot] = {}
-    for slot in slots:
-        current = best.get(slot.start)
-        if current is None or rank[slot.practitioner_id] < rank[current.practitioner_id]:
-            best[slot.start] = slot
-    return [best[start] for start in sorted(best)]
-
-
-def _one_start_each(starts: list[tuple[int, int]], preference: Sequence[int]) -> list[tuple[int, int]]:
-    """one_per_start for free_starts' answer, which is sorted by start."""
+def one_start_each(starts: list[tuple[int, int]], preference: Sequence[int]) -> list[tuple[int, int]]:
+    """For "any practitioner": one per start time of free_starts' answer (sorted by start), the
+    first free practitioner in `preference`."""
     rank = {pid: position for position, pid in enumerate(preference)}
     chosen: list[tuple[int, int]] = []
     for start, pid in starts:
@@ -506,7 +496,7 @@ def available_starts(
         now=now or timezone.now(),
         rules=rules or BookingRules.from_settings(),
     )
-    return starts if one_each else _one_start_each(starts, preference=practitioner_ids)
+    return starts if one_each else one_start_each(starts, preference=practitioner_ids)
 
 
 def slot_at(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking.availability import BookingRules, Interval, Slot, StartRefusal, WeeklyHours, free_slots, one_per_start
+from booking.availability import BookingRules, Interval, Slot, StartRefusal, WeeklyHours, free_slots, one_start_each
 
 NEW_YORK = ZoneInfo("America/New_York")
 EDMONTON = ZoneInfo("America/Edmonton")
@@ -123,8 +123,9 @@ def test_several_ranges_a_day():
 def test_any_practitioner_gives_one_slot_per_start_in_the_clinics_order():
     both = (WeeklyHours(1, 0, time(9), time(10)), WeeklyHours(2, 0, time(9), time(10, 30)))
     found = slots(hours=both)
-    assert [(s.practitioner_id) for s in one_per_start(found, preference=[2, 1])] == [2, 2, 2]
-    assert [(s.practitioner_id) for s in one_per_start(found, preference=[1, 2])] == [1, 2, 2]
+    starts = [(int(slot.start.timestamp()), slot.practitioner_id) for slot in found]
+    assert [pid for _, pid in one_start_each(starts, preference=[2, 1])] == [2, 2, 2]
+    assert [pid for _, pid in one_start_each(starts, preference=[1, 2])] == [1, 2, 2]
 
 
 # --- DST ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ninja.decorators import decorate_view
 from pydantic import WithJsonSchema
 
 from api import schemas
+from api.idempotency import idempotent, keyed_answers
 from api.protocol import BAD_INPUT, BUSY, NOT_FOUND, REQUIRED, WITH_A_BODY, FieldErrors, answers, field_errors, problem
 from booking import throttling
 from booking.availability import (
@@ -349,7 +350,7 @@ def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse
 
 @router.post(
     "/appointments",
-    **answers(
+    **keyed_answers(
         {
             201: (schemas.Booking, "Booked."),
             409: (schemas.TimeTaken, "The time is no longer free."),
@@ -366,7 +367,7 @@ def _availability_response(zone_name: str, encoded_slots: bytes) -> HttpResponse
     description=_CHANGES_LIMIT,
     url_name="appointments",
 )
-@decorate_view(never_cache)
+@decorate_view(idempotent, never_cache)
 def appointment_create(request: HttpRequest, body: schemas.BookingRequest) -> Status:
     now = timezone.now()
     errors: FieldErrors = {}
@@ -426,7 +427,7 @@ def appointment_detail(request: HttpRequest, manage_token: ManageToken) -> Appoi
 
 @router.post(
     "/appointments/{manage_token}/cancel",
-    **answers(
+    **keyed_answers(
         {
             200: (schemas.Cancelled, "Cancelled."),
             404: NOT_FOUND,
@@ -440,7 +441,7 @@ def appointment_detail(request: HttpRequest, manage_token: ManageToken) -> Appoi
     description=_CHANGES_LIMIT,
     url_name="appointment_cancel",
 )
-@decorate_view(booking_first, never_cache)  # never_cache outermost: a 404 is not cached either
+@decorate_view(booking_first, idempotent, never_cache)  # never_cache outermost: a 404 is not cached either
 def appointment_cancel(
     request: HttpRequest, manage_token: ManageToken, body: Annotated[schemas.CancelRequest, Body(None)]
 ) -> dict[str, Any]:
@@ -453,7 +454,7 @@ def appointment_cancel(
 
 @router.post(
     "/appointments/{manage_token}/reschedule",
-    **answers(
+    **keyed_answers(
         {
             200: (schemas.Booking, "The moved booking."),
             404: NOT_FOUND,
@@ -470,7 +471,7 @@ def appointment_cancel(
     description=_CHANGES_LIMIT,
     url_name="appointment_reschedule",
 )
-@decorate_view(booking_first, never_cache)  # never_cache outermost: a 404 is not cached either
+@decorate_view(booking_first, idempotent, never_cache)  # never_cache outermost: a 404 is not cached either
 def appointment_reschedule(
     request: HttpRequest, manage_token: ManageToken, body: schemas.RescheduleRequest
 ) -> Appointment:

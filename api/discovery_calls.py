@@ -16,7 +16,8 @@ from ninja import Router, Status
 from ninja.decorators import decorate_view
 
 from api import schemas
-from api.protocol import WITH_A_BODY, answers, field_errors, problem
+from api.idempotency import idempotent, keyed_answers
+from api.protocol import WITH_A_BODY, field_errors, problem
 from clinic.throttling import REFUSED
 from discovery import selectors
 from discovery.forms import CallBackForm
@@ -28,7 +29,7 @@ router = Router()
 
 @router.post(
     "/discovery-calls",
-    **answers(
+    **keyed_answers(
         {
             201: (schemas.DiscoveryCall, "Requested (or already requested from this number within 24 hours)."),
             **WITH_A_BODY,
@@ -43,7 +44,7 @@ router = Router()
     ),
     url_name="discovery_calls",
 )
-@decorate_view(never_cache)
+@decorate_view(idempotent, never_cache)
 def discovery_call_create(request: HttpRequest, body: schemas.DiscoveryCallRequest) -> Status:
     form = CallBackForm(data=body.model_dump())
     if not form.is_valid():

@@ -98,7 +98,7 @@ class JsonBody(Parser):
     HttpError; _http_error unwraps it.)"""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        if (_declared_length(request) or 0) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        if (declared_length(request) or 0) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
             raise _too_large()
         assert request.content_type is not None  # set from the request's headers ("" without one)
         if request.content_type != "application/json" and not request.content_type.endswith("+json"):
@@ -106,7 +106,7 @@ class JsonBody(Parser):
         return json.loads(request.body)
 
 
-def _declared_length(request: HttpRequest) -> int | None:
+def declared_length(request: HttpRequest) -> int | None:
     """The Content-Length the client sent, None when it is not a number."""
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -258,7 +258,7 @@ def _as_the_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def _blank_body_is_no_body(request: HttpRequest) -> None:
     """A body of only whitespace is no body, as in v1 (ninja parses any non-empty body)."""
-    length = _declared_length(request)
+    length = declared_length(request)
     if length is not None and 0 < length <= MAX_BODY_BYTES and not request.body.strip():
         request._body = b""
 

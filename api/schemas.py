@@ -362,6 +362,10 @@ class NotBookableOnline(_Problem):
     code: Literal["urgent_care", "initial_assessment_required"]
 
 
+class KeyReused(_Problem):
+    code: Literal["idempotency_key_reused"]
+
+
 class NotChangeable(_Problem):
     code: Literal["too_late", "not_changeable"]
 

@@ -337,3 +337,28 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} for {self.about_label}: {self.get_state_display()}"
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an Idempotency-Key, and the answer it got: the same request sent again
+    (a phone's retry, the balancer's after an app server died under it) gets that answer again
+    instead of being done twice (api/idempotency.py). Kept a day, as long as a retry is likely."""
+
+    key = models.CharField(max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    status = models.PositiveSmallIntegerField()
+    answer = models.BinaryField(editable=False)
+    content_type = models.CharField(max_length=100)
+    about_reference = models.CharField(
+        max_length=12, blank=True, help_text="The booking or call-back the answer names (for anonymisation)."
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="idempotent_created"),
+            models.Index(fields=["about_reference"], name="idempotent_about", condition=~Q(about_reference="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} answered {self.created_at:%Y-%m-%d %H:%M} UTC"

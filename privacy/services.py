@@ -16,6 +16,7 @@ from booking import patient_data as booking_data
 from booking.models import Appointment
 from clinic.clock import staff_date_time
 from clinic.history import set_change_reason, set_history_user
+from clinic.models import IdempotentRequest
 from clinic.outbox import forget_recipient
 from discovery import patient_data as discovery_data
 from patients import patient_data as patients_data
@@ -28,6 +29,17 @@ from patients.patient_data import (
 )
 from patients.services import record_history_baseline
 from waitlist import patient_data as waitlist_data
+
+
+def forget_answers(about: Forgotten) -> None:
+    """The API's stored answers (api/idempotency.py, kept a day) naming these bookings or call-backs."""
+    references = [
+        reference
+        for model, ids in about.items()
+        if any(field.name == "reference" for field in model._meta.fields)
+        for reference in model._default_manager.filter(pk__in=ids).values_list("reference", flat=True)
+    ]
+    IdempotentRequest.objects.filter(about_reference__in=references).delete()
 
 
 class PatientMergeError(Exception):
@@ -271,4 +283,5 @@ def anonymise_patient(patient: Patient, *, by: AbstractBaseUser | None) -> Patie
         for part in reversed(PATIENT_DATA):
             forgotten |= part.anonymise(anonymisation)
         forget_recipient(forgotten, address=address)
+        forget_answers(forgotten)
     return locked

@@ -12,6 +12,7 @@ from privacy.services import PATIENT_DATA
 # Rows about a patient that no app's hook holds: privacy/services.py's walk handles them.
 WALK_HANDLES = {
     "clinic.OutboundMessage": "forget_recipient: unsent emails dropped, the recipient replaced",
+    "clinic.IdempotentRequest": "forget_answers: the API's stored answers naming the bookings and calls",
     "admin.LogEntry": "scrub_admin_log, from the patients' and discovery's hooks: the titles",
 }
 NOT_ABOUT_PATIENTS = {

@@ -9,7 +9,7 @@ VENV_PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: run test test-fast manage bench serve worker loadtest restore-drill clean-data
+.PHONY: run test test-fast manage bench serve worker loadtest cluster restore-drill clean-data
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found: set PYTHON=/path/to/python3"; exit 1; }
@@ -58,6 +58,12 @@ worker: $(INSTALLED)
 # integrity checks in SQL (docs/PERFORMANCE.md).
 loadtest: $(INSTALLED)
 	$(VENV_PY) scripts/loadtest.py $(ARGS)
+
+# make cluster [ARGS="--duration 60"]: two make serve app servers behind HAProxy (deploy/haproxy.cfg),
+# one PostgreSQL, Redis (REDIS_URL, default this machine's), two workers; make loadtest's load through
+# the balancer, one app server killed mid-run (docs/DEPLOY.md). Needs Debian's haproxy and a Redis.
+cluster: $(INSTALLED)
+	$(VENV_PY) scripts/cluster.py $(ARGS)
 
 # pg_dump, pg_restore into a new database and checks, on the embedded server (docs/DEPLOY.md).
 restore-drill: $(INSTALLED)

@@ -260,17 +260,18 @@ def availability(request: HttpRequest, query: Query[schemas.AvailabilityQuery]) 
         location_slug=query.location if query.location and _SLUG.fullmatch(query.location) else None,
         practitioner_slug=wanted,
     )
-    service, location = asked.service, asked.location
-    if service is None:
-        errors["service"] = [REQUIRED] if query.service is None else [UNKNOWN_SERVICE]
     cache_key = None
-    if service is not None and location is not None and not errors and asked.practitioner_ids:
+    if asked.service_id is not None and asked.location_id is not None and not errors and asked.practitioner_ids:
         # Only answers that were computed successfully are cached, so a hit was valid for
-        # these very stamps: one query in all, like /healthz.
-        cache_key = cached_answer_key(*asked.cache_key_parts(), service.pk, location.pk, wanted, first_day, last_day)
+        # these very stamps: one query in all, like /healthz, and no model instance.
+        key_parts = (*asked.cache_key_parts(), asked.service_id, asked.location_id, wanted, first_day, last_day)
+        cache_key = cached_answer_key(*key_parts)
         cached = cache.get(cache_key)
         if cached is not None:
             return _availability_response(cached["timezone"], still_bookable(cached, now))
+    service, location = asked.service, asked.location
+    if service is None:
+        errors["service"] = [REQUIRED] if query.service is None else [UNKNOWN_SERVICE]
     if location is None:
         errors["location"] = [REQUIRED] if query.location is None else [UNKNOWN_LOCATION]
     elif first_day and last_day and not errors.keys() & {"start", "end"}:

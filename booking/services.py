@@ -238,9 +238,12 @@ def lock_practitioner(practitioner_id: int) -> None:
     """Hold the practitioner's row until the transaction ends. Every write that takes or gives
     back a practitioner's time (a reschedule, a corrected no-show, time off) takes this lock
     before any appointment row, as book_appointment does: they queue instead of interleaving,
-    and never deadlock."""
+    and never deadlock. FOR NO KEY UPDATE, not FOR UPDATE: a row that points at the practitioner
+    (the freed time a cancellation's trigger writes) has its foreign key checked at COMMIT with
+    FOR KEY SHARE, which must not wait for a booking that in turn waits for that transaction's
+    schedule stamp (booking_schedule_stamp)."""
     in_a_transaction()
-    Practitioner.objects.select_for_update().filter(pk=practitioner_id).first()
+    Practitioner.objects.select_for_update(no_key=True).filter(pk=practitioner_id).first()
 
 
 def _raise_booking_error_for(error: IntegrityError) -> None:
@@ -288,10 +291,11 @@ def _book_in_transaction(
     else:
         patient = find_or_create_patient(details=patient_details, lock=True)
 
-    # Lock the candidates' rows (in id order, so two bookings never deadlock): concurrent
-    # bookings for the same practitioner queue here, then each re-checks the time below.
+    # Lock the candidates' rows (in id order, so two bookings never deadlock; NO KEY, as
+    # lock_practitioner says): concurrent bookings for the same practitioner queue here, then
+    # each re-checks the time below.
     candidates = sorted(
-        Practitioner.objects.select_for_update()
+        Practitioner.objects.select_for_update(no_key=True)
         .filter(
             pk__in=bookable_practitioners(service=service, location=location, practitioner=practitioner).values("pk")
         )

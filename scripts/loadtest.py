@@ -164,6 +164,7 @@ class DiscoveryPost:
     status: int | str
     reference: str | None
     sent: float
+    served_by: str | None = None  # the balancer's X-Served-By: which app server answered
 
 
 @dataclass
@@ -173,7 +174,10 @@ class Results:
     refusals: list[Refusal] = field(default_factory=list)
     discovery: list[DiscoveryPost] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-    over_the_limit_address: str = ""
+    over_the_limit_addresses: list[str] = field(default_factory=list)
+    served_by: Counter = field(default_factory=Counter)  # (kind, app server) → answers, behind a balancer
+    client_retries: list[tuple[float, str]] = field(default_factory=list)  # (time.time() sent, request)
+    answered_at: list[tuple[float, str]] = field(default_factory=list)  # (time.time() sent, app server)
     outage: Outage | None = None
     outage_answers: Counter = field(default_factory=Counter)  # kind → 503s while the database was down
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -197,6 +201,8 @@ class Plan:
     patients: itertools.count = field(default_factory=itertools.count)
     phones: itertools.count = field(default_factory=itertools.count)
     used_phones: list[str] = field(default_factory=list)
+    over_the_limit_visitors: int = 1
+    retry_once: bool = False  # a request whose connection failed is sent once more (behind a balancer)
 
     def next_address(self) -> str:
         return str(ipaddress.IPv4Address(FIRST_ADDRESS + (self.address_start + next(self.addresses)) % ADDRESS_SPAN))
@@ -217,27 +223,26 @@ class Visitor:
         self.address = plan.next_address()
         self.http: http.client.HTTPConnection | None = None
         self.connections = 0
+        self.served_by: str | None = None
+        self.error: Exception | None = None
 
     def request(self, kind: str, method: str, path: str, payload: dict | None = None) -> tuple[int | str, bytes]:
         if time.monotonic() >= self.plan.deadline:
             raise TimeUp
-        if self.http is None:
-            self.http = http.client.HTTPConnection(HOST, self.plan.port, timeout=60, source_address=(self.address, 0))
-            self.connections += 1
         body = None if payload is None else json.dumps(payload).encode()
         headers = {} if payload is None else {"Content-Type": "application/json"}
+        if method == "POST":  # as an app would: a request that may be sent again safely (api/idempotency.py)
+            headers["Idempotency-Key"] = secrets.token_urlsafe(18)
         self.sent = time.time()
         began = time.perf_counter()
-        try:
-            self.http.request(method, path, body=body, headers=headers)
-            response = self.http.getresponse()
-            status, data = response.status, response.read()
-            if response.will_close:
-                self.close()
-        except (OSError, http.client.HTTPException) as error:
-            self.close()
-            status, data = "failed", b""
-            self._failure(f"{method} {path}: {error!r}")
+        status, data = self._exchange(method, path, body, headers)
+        if status == "failed" and self.plan.retry_once:
+            # As an app does: the same request once more, with the same key, on a new connection.
+            with self.results.lock:
+                self.results.client_retries.append((self.sent, f"{method} {path.split('?')[0]}"))
+            status, data = self._exchange(method, path, body, headers)
+        if status == "failed":
+            self._failure(f"{method} {path}: {self.error!r}")
         latency = time.perf_counter() - began
         self.received = time.time()
         outage = self.results.outage
@@ -249,9 +254,30 @@ class Visitor:
                 phase = self.results.phase(kind)
                 phase.latencies.append(latency)
                 phase.statuses[status] += 1
+                if self.served_by:
+                    self.results.served_by[kind, self.served_by] += 1
+                    self.results.answered_at.append((self.sent, self.served_by))
                 if during_outage:
                     self.results.outage_answers[kind] += 1
         return status, data
+
+    def _exchange(self, method: str, path: str, body: bytes | None, headers: dict) -> tuple[int | str, bytes]:
+        self.served_by = None
+        if self.http is None:
+            self.http = http.client.HTTPConnection(HOST, self.plan.port, timeout=60, source_address=(self.address, 0))
+            self.connections += 1
+        try:
+            self.http.request(method, path, body=body, headers=headers)
+            response = self.http.getresponse()
+            status, data = response.status, response.read()
+            self.served_by = response.getheader("X-Served-By")
+            if response.will_close:
+                self.close()
+            return status, data
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            self.error = error
+            return "failed", b""
 
     def get_json(self, kind: str, path: str) -> tuple[int | str, dict | list | None]:
         status, data = self.request(kind, "GET", path)
@@ -406,7 +432,13 @@ def discovery_call(visitor: Visitor, *, phone: str | None = None, kind: str = "d
     }
     status, answer = visitor.post_json(kind, "/api/v1/discovery-calls", body)
     post = DiscoveryPost(
-        visitor.address, visitor.connections, phone, status, (answer or {}).get("reference"), visitor.sent
+        visitor.address,
+        visitor.connections,
+        phone,
+        status,
+        (answer or {}).get("reference"),
+        visitor.sent,
+        visitor.served_by,
     )
     with visitor.results.lock:
         visitor.results.discovery.append(post)
@@ -414,7 +446,8 @@ def discovery_call(visitor: Visitor, *, phone: str | None = None, kind: str = "d
 
 def over_the_limit(visitor: Visitor) -> None:
     """One address sending more call-back requests than the limit allows."""
-    visitor.results.over_the_limit_address = visitor.address
+    with visitor.results.lock:
+        visitor.results.over_the_limit_addresses.append(visitor.address)
     for _ in range(OVER_THE_LIMIT_POSTS):
         discovery_call(visitor, phone=visitor.plan.next_phone())
 
@@ -433,7 +466,7 @@ def client(index: int, plan: Plan, results: Results, start_line: threading.Barri
     names = ["browse", "look up times"] if warm_up else list(MIX)
     weights = [MIX[name] for name in names]
     start_line.wait()
-    first = not warm_up and index == 0
+    first = not warm_up and index < plan.over_the_limit_visitors
     while time.monotonic() < plan.deadline:
         visitor = Visitor(plan, results, rng, counted=not warm_up)
         try:
@@ -709,17 +742,21 @@ def check_database(plan: Plan, results: Results) -> list[Check]:
             + (f"; wrong: {lost[:3]}" if lost else ""),
         )
     )
-    spammer = [post for post in results.discovery if post.address == results.over_the_limit_address]
-    spammer_statuses = [post.status for post in sorted(spammer, key=lambda post: post.sent)]
-    limited = spammer_statuses == [201] * limit + [429] * (OVER_THE_LIMIT_POSTS - limit)
-    one_connection = len({post.connection for post in spammer}) == 1
+    over = []
+    for address in results.over_the_limit_addresses:
+        spammer = sorted((post for post in results.discovery if post.address == address), key=lambda post: post.sent)
+        statuses = [post.status for post in spammer]
+        limited = statuses == [201] * limit + [429] * (OVER_THE_LIMIT_POSTS - limit)
+        one_connection = len({post.connection for post in spammer}) == 1
+        over.append((statuses, limited or not one_connection, one_connection))
+    got = "; ".join(" ".join(map(str, statuses)) for statuses, _, _ in over)
     checks.append(
         Check(
             "429 only past the per-IP limit",
-            not wrong_429 and (limited or not one_connection),
+            not wrong_429 and all(passed for _, passed, _ in over),
             f"{sum(p.status == 429 for p in results.discovery)} × 429, all from an address past {limit}; "
-            f"the address over the limit got {' '.join(map(str, spammer_statuses))}"
-            + ("" if one_connection else " (over several connections: per-process counters may differ)")
+            f"the {'address' if len(over) == 1 else 'addresses'} over the limit got {got}"
+            + ("" if all(one for _, _, one in over) else " (over several connections: per-process counters may differ)")
             + (f"; early 429s: {wrong_429[:3]}" if wrong_429 else ""),
         )
     )
@@ -948,13 +985,17 @@ def main(argv: list[str]) -> int:
         f"{bench.cores(cpu['app'])}, PostgreSQL {bench.cores(cpu['db'])}, email worker {bench.cores(cpu['worker'])}, "
         f"clients {bench.cores(cpu['client'])}, other {bench.cores(cpu.get('other'))}.\n"
     )
+    kept = f"the throwaway cluster stopped, its data in {logs / 'data'}" if cluster else f"database {name} kept"
+    return verdict(checks, results, f"Total {time.monotonic() - started:.0f} s; {kept} for inspection; logs in {logs}.")
+
+
+def verdict(checks: list[Check], results: Results, total: str) -> int:
+    """Print each check, then the exit status: 1 if any failed or a request went wrong."""
     for check in checks:
         print(f"{'ok    ' if check.passed else 'FAILED'} {check.name}: {check.detail}")
-    kept = f"the throwaway cluster stopped, its data in {logs / 'data'}" if cluster else f"database {name} kept"
-    print(f"\nTotal {time.monotonic() - started:.0f} s; {kept} for inspection.")
-
+    print(f"\n{total}")
     if results.failures or not all(check.passed for check in checks):
-        print(f"FAILED; first failures: {results.failures[:5]}; logs in {logs}", file=sys.stderr)
+        print(f"FAILED; first failures: {results.failures[:5]}", file=sys.stderr)
         return 1
     return 0
 

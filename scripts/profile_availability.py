@@ -1,11 +1,12 @@
 """CPU per uncached availability answer, in one process (the Django test client, no HTTP):
 
-    DATABASE_URL=... python scripts/profile_availability.py DAYS PRACTITIONER [--profile [tottime]]
+    DATABASE_URL=... python scripts/profile_availability.py DAYS PRACTITIONER [--profile [tottime] [cached]]
 
 with SERVICE and LOC in the environment (default dry-needling-initial-assessment at westerville).
 Production settings, DEBUG off; the cache is cleared before each request, so every answer is
 computed. Prints CPU ms per request (time.process_time over 300 requests after 50 of warm-up)
-and /healthz's in the same process; --profile adds cProfile's top 45 over 200 more requests.
+and /healthz's in the same process, then 300 answers from the cache; --profile adds cProfile's top 45
+over 200 more uncached requests (--profile cached: 600 from the cache).
 docs/PERFORMANCE.md quotes it ("Issue 18").
 """
 
@@ -52,6 +53,12 @@ def main(argv: list[str]) -> None:
     began = time.process_time()
     uncached(300)
     print(f"{days}-day {who}: {(time.process_time() - began) / 300 * 1000:.2f} ms CPU per request (uncached)")
+    for path in paths:
+        client.get(path)  # each answer cached
+    began = time.process_time()
+    for number in range(300):
+        client.get(paths[number % len(paths)])
+    print(f"{days}-day {who}: {(time.process_time() - began) / 300 * 1000:.2f} ms CPU per request (from the cache)")
     began = time.process_time()
     for _ in range(300):
         client.get("/healthz")
@@ -59,7 +66,11 @@ def main(argv: list[str]) -> None:
     if "--profile" in argv:
         profile = cProfile.Profile()
         profile.enable()
-        uncached(200)
+        if "cached" in argv:
+            for number in range(600):
+                client.get(paths[number % len(paths)])
+        else:
+            uncached(200)
         profile.disable()
         order = "tottime" if "tottime" in argv else "cumulative"
         pstats.Stats(profile).sort_stats(order).print_stats(45)

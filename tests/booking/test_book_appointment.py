@@ -132,3 +132,63 @@ def test_any_practitioner_race_never_over_assigns(acupuncture, westerville, phys
     assert len(winners) == 2
     assert {winner.practitioner_id for winner in winners} == {physio.pk, acupuncturist.pk}
     assert Appointment.objects.live().count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancellation_commits_while_a_booking_holds_the_practitioner(
+    dry_needling, westerville, physio, open_all_week, ten_am, monkeypatch
+):
+    """make cluster found it: a cancellation (its trigger writes the freed time, whose foreign
+    key to the practitioner is checked at COMMIT) waited for a booking holding the
+    practitioner's lock, while the booking waited for the cancellation's schedule stamp: a
+    deadlock. The practitioner is locked FOR NO KEY UPDATE, which a key check does not wait for."""
+    import threading
+
+    from django.db import connection
+
+    import booking.services
+    from booking.services import cancel_appointment
+
+    earlier = book(dry_needling, westerville, ten_am + timedelta(hours=3), practitioner=physio, n=1)
+    real_slot_at = booking.services.slot_at
+    locked, release = threading.Event(), threading.Event()
+
+    def slot_at_then_wait(*args, **kwargs):
+        chosen = real_slot_at(*args, **kwargs)
+        locked.set()  # the practitioner's row is locked, the appointment not yet written
+        release.wait(timeout=20)
+        return chosen
+
+    monkeypatch.setattr(booking.services, "slot_at", slot_at_then_wait)
+    outcome: dict = {}
+
+    def booking_thread():
+        try:
+            outcome["booked"] = book(dry_needling, westerville, ten_am, practitioner=physio, n=2)
+        except Exception as error:
+            outcome["booked"] = error
+        finally:
+            connection.close()
+
+    def cancelling_thread():
+        try:
+            outcome["cancelled"] = cancel_appointment(appointment=earlier, reason="", actor=None)
+        except Exception as error:
+            outcome["cancelled"] = error
+        finally:
+            connection.close()
+
+    booker = threading.Thread(target=booking_thread)
+    booker.start()
+    assert locked.wait(timeout=20)
+    canceller = threading.Thread(target=cancelling_thread)
+    canceller.start()
+    canceller.join(timeout=5)
+    committed_meanwhile = not canceller.is_alive()
+    release.set()
+    booker.join(timeout=30)
+    canceller.join(timeout=30)
+    assert committed_meanwhile, "the cancellation waited for the booking's lock"
+    assert isinstance(outcome["cancelled"], Appointment), outcome["cancelled"]
+    assert isinstance(outcome["booked"], Appointment), outcome["booked"]
+    assert Appointment.objects.get(pk=earlier.pk).status == Appointment.Status.CANCELLED

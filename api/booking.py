@@ -321,8 +321,16 @@ class LocalRfc3339:
         self._zone = zone
         self._offsets: dict[int, tuple[int, bytes] | None] = {}
         self._days: dict[int, bytes] = {}
+        # Each instant once: a slot's end is most often another slot's start.
+        self._written: dict[int, bytes] = {}
 
     def __call__(self, epoch_seconds: int) -> bytes:
+        written = self._written.get(epoch_seconds)
+        if written is None:
+            written = self._written[epoch_seconds] = self._write(epoch_seconds)
+        return written
+
+    def _write(self, epoch_seconds: int) -> bytes:
         utc_day = epoch_seconds // 86400
         if utc_day not in self._offsets:
             self._offsets[utc_day] = self._offset_through(utc_day)

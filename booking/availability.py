@@ -13,6 +13,7 @@ in absolute time from a start aligned to the step in local time.
 
 import bisect
 import hashlib
+import itertools
 import math
 from array import array
 from collections import defaultdict
@@ -256,21 +257,48 @@ def free_starts(
     practitioner_ids = {hours.practitioner_id for hours in weekly_hours}
     refused_starts = {pid: _RefusedStarts([*closed, *refused[pid]]) for pid in practitioner_ids}
 
+    by_weekday: dict[int, list[WeeklyHours]] = defaultdict(list)
+    for hours in weekly_hours:
+        by_weekday[hours.weekday].append(hours)
     found: list[tuple[int, int]] = []
     day = first_day
+    midnight = _epoch(local_instant(day, time(0), zone))
     while day <= last_day:
-        for hours in weekly_hours:
+        following = day + timedelta(days=1)
+        next_midnight = _epoch(local_instant(following, time(0), zone))
+        # A day of 24 hours has no clock change in it: its wall times are whole seconds after
+        # its local midnight, and the local grid is the grid from midnight (the step divides an
+        # hour). A day with a change goes through the zone for each time.
+        plain_day = next_midnight - midnight == 86400
+        for hours in by_weekday.get(day.weekday(), ()):
             if not hours.applies_on(day):
                 continue
-            opening = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, rules.step_minutes)
-            start = int(opening.timestamp())
+            opens, closes = _seconds_of_day(hours.start_time), _seconds_of_day(hours.end_time)
+            if plain_day and opens is not None and closes is not None:
+                start = midnight - (-opens // step) * step
+                closing = midnight + closes
+            else:
+                opening = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, rules.step_minutes)
+                start = int(opening.timestamp())
+                closing = int(local_instant(day, hours.end_time, zone).timestamp())
             if start < earliest:  # on to the first grid time past the notice
                 start += -(-(earliest - start) // step) * step
-            last_start = min(int(local_instant(day, hours.end_time, zone).timestamp()) - length, latest)
+            last_start = min(closing - length, latest)
             pid = hours.practitioner_id
             found.extend((free, pid) for free in refused_starts[pid].grid_outside(start, last_start, step))
-        day += timedelta(days=1)
+        day, midnight = following, next_midnight
     return sorted(set(found))
+
+
+def _epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _seconds_of_day(wall_time: time) -> int | None:
+    """A wall time as whole seconds after midnight; None when it has a fraction of a second."""
+    if wall_time.microsecond:
+        return None
+    return wall_time.hour * 3600 + wall_time.minute * 60 + wall_time.second
 
 
 class _RefusedStarts:
@@ -549,15 +577,14 @@ def pack_answer(zone_name: str, rows: Sequence[tuple[float, bytes]]) -> dict:
     """A computed answer in the shape that is cheapest to cache and to serve again:
     the slots' JSON joined once, with each slot's start and byte offset as flat arrays
     (they pickle as raw bytes, not one object per slot)."""
-    offsets, position = array("q"), 0
-    for _start, encoded in rows:
-        offsets.append(position)
-        position += len(encoded) + len(SLOT_SEPARATOR)
+    starts, encoded = [start for start, _ in rows], [slot for _, slot in rows]
+    offsets = array("q", itertools.accumulate((len(slot) + len(SLOT_SEPARATOR) for slot in encoded), initial=0))
+    offsets.pop()  # the position after the last slot
     return {
         "timezone": zone_name,
-        "starts": array("d", (start for start, _ in rows)),
+        "starts": array("d", starts),
         "offsets": offsets,
-        "encoded": SLOT_SEPARATOR.join(encoded for _, encoded in rows),
+        "encoded": SLOT_SEPARATOR.join(encoded),
     }
 
 

@@ -3,9 +3,11 @@
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 # No page of the site uses any of these, so no script on it (ours, or one injected into it)
@@ -35,6 +37,23 @@ PERMISSIONS_POLICY = ", ".join(
         "xr-spatial-tracking",
     )
 )
+
+# An API answer is data, never a document: nothing may load in it or frame it. One fixed header,
+# as JSON APIs send (GitHub's: default-src 'none'), instead of the site's policy that
+# django-csp builds afresh for every response (a tenth of a cached availability answer's cost).
+API_PREFIX = "/api/"
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware for the site's pages; the API's fixed policy on its answers."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if request.path_info.startswith(API_PREFIX):
+            response.headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+            return response
+        return super().process_response(request, response)
+
 
 LOGGED_IN_AT_KEY = "clinic_logged_in_at"
 SEEN_AT_KEY = "clinic_seen_at"

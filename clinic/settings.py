@@ -134,7 +134,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "clinic.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, with the API's own policy
     "clinic.middleware.PermissionsPolicyMiddleware",
     "clinic.search_engines.NoIndexMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -18,6 +18,9 @@ catalogue_patterns = (
 )
 
 urlpatterns = [
+    # First: an availability lookup is the most frequent request, and each pattern above it
+    # would be one more regular expression tried on every one of them.
+    path("api/v1/", include(("api.urls", "api"))),
     path("", include(catalogue_patterns)),
     path("", include("booking.urls")),
     path("", include("discovery.urls")),
@@ -26,7 +29,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", search_engines.robots_txt, name="robots_txt"),
     path("favicon.ico", search_engines.favicon, name="favicon"),
-    path("api/v1/", include(("api.urls", "api"))),
     path("staff/", include(staff_otp.urlpatterns)),
     path("admin/reception/", include("reception.urls")),
     path("admin/", admin.site.urls),

@@ -17,6 +17,8 @@ EXPECTED_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+# JSON is data, never a document: nothing may load in it or frame it.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
 SCHEDULE = "/schedule/"
 LOGIN = "/schedule/login/"
 
@@ -32,7 +34,8 @@ def test_pages_and_api_answers_carry_the_security_headers(client, catalogue, url
     response = client.get(url)
 
     assert response.status_code == 200
-    assert _directives(response["Content-Security-Policy"]) == _directives(EXPECTED_CSP)
+    expected = API_CSP if url.startswith("/api/") else EXPECTED_CSP
+    assert _directives(response["Content-Security-Policy"]) == _directives(expected)
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
@@ -109,7 +112,8 @@ def test_over_https_a_plain_http_health_check_is_answered_and_a_patient_redirect
 def test_make_run_over_plain_http_keeps_the_policy_but_not_hsts_or_secure_cookies():
     code = (
         "from django.conf import settings as s; "
-        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, 'csp.middleware.CSPMiddleware' in s.MIDDLEWARE)"
+        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
+        "'clinic.middleware.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE)"
     )
     result = _start({"DEBUG": "1", "DATABASE_URL": PRODUCTION["DATABASE_URL"]}, code)
     assert result.stdout.strip() == "0 False True", result.stderr

@@ -7,9 +7,11 @@ within a day is answered as the first was, and done once: the key, a fingerprint
 and the answer are stored in the same transaction as the booking itself, so either both are
 there or neither is (a server killed before its commit leaves nothing, and the retry does it
 afresh). The same key with another request is refused (422), never answered with the first one's
-booking. Not stored: answers of 500 and more (nothing was done) and 429 (nothing was done yet:
-the retry may go through later). The balancer (deploy/haproxy.cfg) retries a POST on another
-app server only when it carries a key.
+booking. Not stored: answers of 500 and more, and 400, 413, 415 and 429: nothing was done, and
+the request may be sent again, mended or later. A retry that waits longer than
+BOOKING_LOCK_TIMEOUT_MS for the first one to end is answered "busy" (503, Retry-After). The
+balancer (deploy/haproxy.cfg) retries a POST on another app server only when it is one of these
+four and carries a key.
 """
 
 import hashlib
@@ -19,19 +21,21 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from api import schemas
-from api.protocol import MAX_BODY_BYTES, Answer, answers, declared_length
+from api.protocol import BUSY_RETRY_AFTER_SECONDS, MAX_BODY_BYTES, Answer, answers, declared_length
+from booking.services import BookingError, busy_when_locked_out
 from clinic.locks import advisory_xact_lock
 from clinic.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[A-Za-z0-9_-]{16,100}")
 KEPT_FOR = timedelta(days=1)
-NOT_KEPT = frozenset({429})
+# Answers for which nothing was done yet: the request may be sent again, mended or later.
+NOT_KEPT = frozenset({400, 413, 415, 429})
 BAD_KEY = f"{HEADER} must be 16 to 100 letters, digits, '-' or '_' (a random value, new for each request)."
 KEY_REUSED = f"This {HEADER} was used for a different request in the last 24 hours: send a new key with a new request."
 REFERENCE = re.compile(rb'"reference":\s*"([^"]{1,12})"')
@@ -62,26 +66,33 @@ def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return JsonResponse({"errors": {HEADER: [BAD_KEY]}}, status=400)
         fingerprint = _fingerprint(request)
         now = timezone.now()
-        with transaction.atomic():
-            advisory_xact_lock(f"idempotency:{key}")  # the same key sent twice at once: one after the other
-            IdempotentRequest.objects.filter(created_at__lt=now - KEPT_FOR).delete()
-            earlier = IdempotentRequest.objects.filter(key=key).first()
-            if earlier is not None:
-                return _replay(earlier) if earlier.fingerprint == fingerprint else _reused()
-            response = run(request, *args, **kwargs)
-            if response.status_code >= 500 or response.status_code in NOT_KEPT or response.streaming:
-                transaction.set_rollback(True)
-                return response
-            about = REFERENCE.search(response.content)
-            IdempotentRequest.objects.create(
-                key=key,
-                fingerprint=fingerprint,
-                status=response.status_code,
-                answer=response.content,
-                content_type=response.get("Content-Type", "application/json"),
-                about_reference=about.group(1).decode() if about else "",
-                created_at=now,
-            )
+        _forget_expired(now)
+        try:
+            with busy_when_locked_out(), transaction.atomic():
+                # The same key sent twice at once: the second waits here for the first to end.
+                advisory_xact_lock(f"idempotency:{key}")
+                IdempotentRequest.objects.filter(key=key, created_at__lt=now - KEPT_FOR).delete()
+                earlier = IdempotentRequest.objects.filter(key=key).first()
+                if earlier is not None:
+                    return _replay(earlier) if earlier.fingerprint == fingerprint else _reused()
+                response = run(request, *args, **kwargs)
+                if response.status_code >= 500 or response.status_code in NOT_KEPT or response.streaming:
+                    transaction.set_rollback(True)
+                    return response
+                about = REFERENCE.search(response.content)
+                IdempotentRequest.objects.create(
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=response.status_code,
+                    answer=response.content,
+                    content_type=response.get("Content-Type", "application/json"),
+                    about_reference=about.group(1).decode() if about else "",
+                    created_at=now,
+                )
+        except BookingError as error:  # waited out BOOKING_LOCK_TIMEOUT_MS for the first one
+            busy = JsonResponse({"code": error.code, "message": error.message}, status=503)
+            busy["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+            return busy
         return response
 
     return wrapper
@@ -96,6 +107,17 @@ def keyed_answers(by_status: dict[int, Answer]) -> dict[str, Any]:
     operation = answers({**by_status, 422: reused})
     operation["openapi_extra"].setdefault("parameters", []).append(PARAMETER)
     return operation
+
+
+def _forget_expired(now) -> None:
+    """Answers older than a day, a few at a time, in their own statement: rows another request
+    is deleting are skipped, never waited for, and nothing stays locked while a booking runs."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM clinic_idempotentrequest WHERE id IN (SELECT id FROM clinic_idempotentrequest"
+            " WHERE created_at < %s ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED)",
+            [now - KEPT_FOR],
+        )
 
 
 def _fingerprint(request: HttpRequest) -> str:

@@ -41,15 +41,17 @@ PERMISSIONS_POLICY = ", ".join(
 # An API answer is data, never a document: nothing may load in it or frame it. One fixed header,
 # as JSON APIs send (GitHub's: default-src 'none'), instead of the site's policy that
 # django-csp builds afresh for every response (a tenth of a cached availability answer's cost).
-API_PREFIX = "/api/"
+API_PREFIX = "/api/v1/"
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware for the site's pages; the API's fixed policy on its answers."""
+    """django-csp's middleware for the site's pages; the API's fixed policy on its answers (but
+    Django's own debug pages, which django-csp leaves without a policy under DEBUG)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        if request.path_info.startswith(API_PREFIX):
+        debug_page = settings.DEBUG and response.status_code in (404, 500)
+        if request.path_info.startswith(API_PREFIX) and not debug_page:
             response.headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
             return response
         return super().process_response(request, response)

@@ -161,7 +161,8 @@ def test_the_same_booking_sent_at_once_on_two_connections_is_made_once(
 
 def test_anonymising_forgets_the_answers_that_name_the_patients_bookings(client, payload):
     keyed(client, f"{API}/appointments", payload)
-    keyed(client, f"{API}/discovery-calls", {"name": "x"}, key="other-request-" + KEY)  # a 400, kept, naming no one
+    unknown = f"{API}/appointments/{'x' * 43}/cancel"
+    assert keyed(client, unknown, {}, key="other-request-" + KEY).status_code == 404  # kept, naming no one
     appointment = Appointment.objects.get()
     Appointment.objects.update(status=Appointment.Status.CANCELLED, cancelled_at=timezone.now())
     anonymise_patient(patient=appointment.patient, by=None)
@@ -185,3 +186,60 @@ def test_no_table_scan_to_forget_old_keys():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'clinic_idempotentrequest'")
         assert any("(created_at)" in row[0] for row in cursor.fetchall())
+
+
+def test_a_bad_request_is_not_kept_and_the_mended_one_books_under_the_same_key(client, payload):
+    broken = payload | {"consent": "yes"}
+    assert keyed(client, f"{API}/appointments", broken).status_code == 400
+    assert keyed(client, f"{API}/appointments", payload).status_code == 201
+
+
+def test_answers_older_than_a_day_are_forgotten_by_later_requests(client, payload):
+    old = timezone.now() - timedelta(days=1, minutes=1)
+    IdempotentRequest.objects.create(
+        key="an-old-key-of-someone-else",
+        fingerprint="0" * 64,
+        status=201,
+        answer=b"{}",
+        content_type="x",
+        created_at=old,
+    )
+    keyed(client, f"{API}/appointments", payload)
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == [KEY]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_waiting_too_long_for_the_first_is_busy_not_an_outage(
+    dry_needling, westerville, physio, open_all_week, ten_am
+):
+    import threading
+
+    from clinic.locks import advisory_xact_lock
+
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_still_running():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                advisory_xact_lock(f"idempotency:{KEY}")
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=first_request_still_running)
+    other.start()
+    try:
+        assert holding.wait(timeout=20)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        payload = booking_payload(dry_needling, westerville, ten_am, practitioner=physio)
+        response = keyed(Client(), f"{API}/appointments", payload)
+    finally:
+        release.set()
+        other.join(timeout=20)
+    assert response.status_code == 503
+    assert response.json()["code"] == "busy" and response["Retry-After"] == "5"
+    assert not Appointment.objects.exists()

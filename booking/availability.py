@@ -218,8 +218,8 @@ def free_starts(
     duration: timedelta,
     buffer_after: timedelta,
     weekly_hours: Sequence[WeeklyHours],
-    time_off: Iterable[tuple[int | None, Interval]],
-    appointments: Iterable[tuple[int, Interval]],
+    time_off: Iterable[tuple[int | None, Interval | tuple[float, float]]],
+    appointments: Iterable[tuple[int, Interval | tuple[float, float]]],
     first_day: date,
     last_day: date,
     zone: ZoneInfo,
@@ -246,14 +246,14 @@ def free_starts(
     # A start s is refused by time off u when [s, s + length) touches it, by an appointment b
     # when [s, s + length + buffer) does: s in (u.start - length, u.end), (b.start - blocked,
     # b.end). Each practitioner's refused starts, merged, are then skipped by arithmetic.
-    closures = [interval for practitioner_id, interval in time_off if practitioner_id is None]
     refused: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    closed: list[tuple[float, float]] = []
     for practitioner_id, interval in time_off:
-        if practitioner_id is not None:
-            refused[practitioner_id].append((interval.start.timestamp() - length, interval.end.timestamp()))
+        start, end = _seconds(interval)
+        (closed if practitioner_id is None else refused[practitioner_id]).append((start - length, end))
     for practitioner_id, interval in appointments:
-        refused[practitioner_id].append((interval.start.timestamp() - blocked, interval.end.timestamp()))
-    closed = [(interval.start.timestamp() - length, interval.end.timestamp()) for interval in closures]
+        start, end = _seconds(interval)
+        refused[practitioner_id].append((start - blocked, end))
     practitioner_ids = {hours.practitioner_id for hours in weekly_hours}
     refused_starts = {pid: _RefusedStarts([*closed, *refused[pid]]) for pid in practitioner_ids}
 
@@ -288,6 +288,13 @@ def free_starts(
             found.extend((free, pid) for free in refused_starts[pid].grid_outside(start, last_start, step))
         day, midnight = following, next_midnight
     return sorted(set(found))
+
+
+def _seconds(interval: "Interval | tuple[float, float]") -> tuple[float, float]:
+    """An interval's ends in epoch seconds: schedule_inputs reads them so from the database."""
+    if isinstance(interval, Interval):
+        return interval.start.timestamp(), interval.end.timestamp()
+    return interval
 
 
 def _epoch(instant: datetime) -> int:
@@ -361,8 +368,9 @@ class ScheduleInputs:
     """What free_slots reads from the database for some practitioners at a location."""
 
     weekly_hours: list[WeeklyHours]
-    time_off: list[tuple[int | None, Interval]]
-    appointments: list[tuple[int, Interval]]
+    # (practitioner id or None for the location, its start and end in epoch seconds)
+    time_off: list[tuple[int | None, tuple[float, float]]]
+    appointments: list[tuple[int, tuple[float, float]]]
 
     def free_slots_for(
         self, service: Service, *, first_day: date, last_day: date, zone: ZoneInfo, now: datetime, rules: BookingRules
@@ -422,27 +430,29 @@ def schedule_inputs(
         if kind == "h":
             hours = WeeklyHours(practitioner_id, weekday, start_time, end_time, effective_from, effective_to)
             weekly_hours.append(hours)
-        elif kind == "o":
-            time_off.append((practitioner_id, Interval(start, end)))
+        elif kind == "o":  # the stretches as epoch seconds: the engine reads nothing else of them
+            time_off.append((practitioner_id, (start, end)))
         else:
-            appointments.append((practitioner_id, Interval(start, end)))
+            appointments.append((practitioner_id, (start, end)))
     return ScheduleInputs(weekly_hours=weekly_hours, time_off=time_off, appointments=appointments)
 
 
 _SCHEDULE_INPUTS_SQL = """
     SELECT 'h', practitioner_id, weekday, start_time, end_time, effective_from, effective_to,
-           NULL::timestamptz, NULL::timestamptz
+           NULL::float8, NULL::float8
     FROM booking_workinghours
     WHERE practitioner_id = ANY(%(ids)s) AND location_id = %(location)s
       AND (effective_from IS NULL OR effective_from <= %(last_day)s)
       AND (effective_to IS NULL OR effective_to >= %(first_day)s)
     UNION ALL
-    SELECT 'o', practitioner_id, NULL, NULL, NULL, NULL, NULL, start, "end"
+    SELECT 'o', practitioner_id, NULL, NULL, NULL, NULL, NULL,
+           extract(epoch FROM start)::float8, extract(epoch FROM "end")::float8
     FROM booking_timeoff
     WHERE (practitioner_id = ANY(%(ids)s) OR (location_id = %(location)s AND practitioner_id IS NULL))
       AND start < %(window_end)s AND "end" > %(window_start)s
     UNION ALL
-    SELECT 'a', practitioner_id, NULL, NULL, NULL, NULL, NULL, start, blocked_until
+    SELECT 'a', practitioner_id, NULL, NULL, NULL, NULL, NULL,
+           extract(epoch FROM start)::float8, extract(epoch FROM blocked_until)::float8
     FROM booking_appointment
     WHERE status = ANY(%(live)s) AND practitioner_id = ANY(%(ids)s) AND id IS DISTINCT FROM %(ignoring)s
       AND start < %(window_end)s AND blocked_until > %(window_start)s

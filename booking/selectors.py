@@ -1,5 +1,6 @@
 """Read paths of the booking pages: the wizard's choices, days of free times, a booking by its link."""
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -534,6 +535,8 @@ class AvailabilityRequest:
     practitioner_ids: list[int]
     practitioner_slugs: list[str]
     stamps: tuple[int, ...]
+    # The catalogue's stamp when these rows were read: what the process may keep is checked by it.
+    catalogue_stamp: int | None = None
 
     @property
     def service_id(self) -> int | None:
@@ -563,7 +566,23 @@ def availability_request(
     ORM compilation against 0.1 ms of SQL). Every column is read and the rows become model
     instances through the ORM's own loader (Model.from_db), never half-built by hand: a
     field left to its default (Location.is_by_phone once) changes what the engine offers.
-    tests/booking/test_availability_request.py holds it to bookable_practitioners' answer."""
+    tests/booking/test_availability_request.py holds it to bookable_practitioners' answer.
+
+    What the slugs name is kept in the process once found, and then only the stamps are read
+    (a primary-key lookup, 0.03 ms against the join's 0.09), with the catalogue's ('c', migration
+    booking 0019): unchanged, what was kept still holds; else the join runs again. The catalogue
+    stamp is not part of an answer's cache key: a new service stales no answer about another."""
+    wanted = (service_slug, location_slug, practitioner_slug)
+    known = _known_requests.get(wanted)
+    if known is not None:
+        with connection.cursor() as cursor:
+            _STAMPS.execute(
+                cursor,
+                {"service": known.service_id, "location": known.location_id, "ids": known.practitioner_ids},
+            )
+            catalogue, stamps = cursor.fetchone()
+        if catalogue == known.catalogue_stamp:
+            return dataclasses.replace(known, stamps=tuple(stamps or ()))
     with connection.cursor() as cursor:
         _AVAILABILITY_REQUEST.execute(
             cursor,
@@ -575,15 +594,26 @@ def availability_request(
             },
         )
         row = cursor.fetchone()
-    ids, slugs, stamps = row[-3:]
-    service_row, location_row = row[: len(_SERVICE_FIELDS)], row[len(_SERVICE_FIELDS) : -3]
-    return AvailabilityRequest(
+    ids, slugs, catalogue, stamps = row[-4:]
+    service_row, location_row = row[: len(_SERVICE_FIELDS)], row[len(_SERVICE_FIELDS) : -4]
+    asked = AvailabilityRequest(
         service_row=service_row,
         location_row=location_row,
         practitioner_ids=ids or [],
         practitioner_slugs=slugs or [],
         stamps=tuple(stamps or ()),
+        catalogue_stamp=catalogue,
     )
+    if asked.practitioner_ids and catalogue is not None and len(_known_requests) < _KNOWN_REQUESTS_MAX:
+        # Only what exists (a service, a location and someone to offer): bounded by the catalogue.
+        _known_requests[wanted] = dataclasses.replace(asked)
+    return asked
+
+
+# (service slug, location slug, practitioner slug or "any") → what they named, with the stamps
+# read then; each gunicorn thread may read and write it (single dict operations).
+_known_requests: dict[tuple[str | None, str | None, str], AvailabilityRequest] = {}
+_KNOWN_REQUESTS_MAX = 10_000
 
 
 def _loaded(model, fields, values):
@@ -598,6 +628,7 @@ _AVAILABILITY_REQUEST_SQL = f"""
     SELECT {", ".join(f's."{field.column}"' for field in _SERVICE_FIELDS)},
            {", ".join(f'l."{field.column}"' for field in _LOCATION_FIELDS)},
            candidates.ids, candidates.slugs,
+           (SELECT version FROM booking_schedule_stamp WHERE kind = 'c' AND object_id = 0),
            (SELECT array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
             WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = s.id)
                OR (stamp.kind = 'l' AND stamp.object_id = l.id)
@@ -616,6 +647,17 @@ _AVAILABILITY_REQUEST_SQL = f"""
     ) AS candidates ON true
 """  # noqa: S608 (column names from the models' own metadata, values as parameters)
 _AVAILABILITY_REQUEST = PreparedStatement("clinic_availability_request", _AVAILABILITY_REQUEST_SQL)
+# The same stamps, in the same order, for rows already known.
+_STAMPS = PreparedStatement(
+    "clinic_availability_stamps",
+    """
+    SELECT (SELECT version FROM booking_schedule_stamp WHERE kind = 'c' AND object_id = 0),
+           array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
+    WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = %(service)s)
+       OR (stamp.kind = 'l' AND stamp.object_id = %(location)s)
+       OR (stamp.kind = 'p' AND stamp.object_id = ANY(%(ids)s))
+    """,
+)
 
 
 # The reception's day sheet ---------------------------------------------------------------

@@ -56,3 +56,59 @@ def test_unknown_or_inactive_service_and_location_are_none(dry_needling, westerv
     assert (asked.service, asked.location, asked.practitioner_ids) == (None, None, [])
     asked = availability_request(service_slug=None, location_slug=None, practitioner_slug="any")
     assert (asked.service, asked.location) == (None, None)
+
+
+# What a request named is kept in the process and checked by the catalogue stamp (booking 0019).
+
+
+def _ask(service, location, wanted="any"):
+    return availability_request(service_slug=service.slug, location_slug=location.slug, practitioner_slug=wanted)
+
+
+def test_a_known_request_is_one_primary_key_lookup_with_the_same_answer(
+    colleagues, dry_needling, westerville, django_assert_num_queries
+):
+    first = _ask(dry_needling, westerville)
+    with django_assert_num_queries(1) as context:
+        again = _ask(dry_needling, westerville)
+    assert "clinic_availability_stamps" in context.captured_queries[0]["sql"]
+    assert (again.service_row, again.location_row, again.practitioner_ids, again.stamps) == (
+        first.service_row,
+        first.location_row,
+        first.practitioner_ids,
+        first.stamps,
+    )
+    assert again.location == westerville and again.location is not first.location  # each request its own
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a colleague starts giving the service",
+        "a colleague starts working here",
+        "a colleague comes back",
+        "the service is renamed",
+        "the location becomes the phone line",
+    ],
+)
+def test_a_catalogue_change_anywhere_is_seen_by_the_next_request(
+    colleagues, dry_needling, westerville, calgary, change
+):
+    _ask(dry_needling, westerville)
+    _zed, _amy, gone, elsewhere = colleagues
+    if change == "a colleague starts giving the service":
+        newcomer = PractitionerFactory(name="New Comer", slug="new-comer", locations=[westerville])
+        newcomer.qualifications.create(service=dry_needling)
+    elif change == "a colleague starts working here":
+        elsewhere.locations.add(westerville)
+    elif change == "a colleague comes back":
+        type(gone).objects.filter(pk=gone.pk).update(is_active=True)
+    elif change == "the service is renamed":
+        type(dry_needling).objects.filter(pk=dry_needling.pk).update(name="Dry needling, first visit")
+    else:
+        type(westerville).objects.filter(pk=westerville.pk).update(is_by_phone=True)
+    westerville.refresh_from_db()
+    asked, orm = _both(dry_needling, westerville)
+    assert list(zip(asked.practitioner_ids, asked.practitioner_slugs, strict=True)) == orm
+    assert asked.service.name == type(dry_needling).objects.get(pk=dry_needling.pk).name
+    assert asked.location.is_by_phone == type(westerville).objects.get(pk=westerville.pk).is_by_phone

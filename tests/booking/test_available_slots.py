@@ -10,7 +10,7 @@ from django.db.models import Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking.availability import Interval, WeeklyHours, available_slots, local_instant, schedule_inputs
+from booking.availability import WeeklyHours, available_slots, local_instant, schedule_inputs
 from booking.models import Appointment, TimeOff, WorkingHours
 from booking.services import book_appointment
 from patients.services import ScreeningAnswers
@@ -244,10 +244,11 @@ def test_the_inputs_query_reads_what_the_orm_would(
     )
     assert sorted(inputs.weekly_hours, key=repr) == sorted(map(WeeklyHours.of, hours), key=repr)
     assert sorted(inputs.time_off, key=repr) == sorted(
-        ((row.practitioner_id, Interval(row.start, row.end)) for row in time_off), key=repr
+        ((row.practitioner_id, (row.start.timestamp(), row.end.timestamp())) for row in time_off), key=repr
     )
     assert sorted(inputs.appointments, key=repr) == sorted(
-        ((row.practitioner_id, Interval(row.start, row.blocked_until)) for row in appointments), key=repr
+        ((row.practitioner_id, (row.start.timestamp(), row.blocked_until.timestamp())) for row in appointments),
+        key=repr,
     )
     # arrived (at Calgary: it blocks them anywhere), completed, confirmed; their 05:00 and the closure
     assert len(inputs.appointments) == 3 and len(inputs.time_off) == 2

@@ -26,7 +26,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from api import schemas
-from api.protocol import BUSY_RETRY_AFTER_SECONDS, MAX_BODY_BYTES, Answer, answers, declared_length
+from api.protocol import (
+    MAX_BODY_BYTES,
+    Answer,
+    Rejected,
+    answers,
+    declared_length,
+    field_errors,
+    problem,
+    refusal_answer,
+)
 from booking.services import BookingError, busy_when_locked_out
 from clinic.locks import advisory_xact_lock
 from clinic.models import IdempotentRequest
@@ -63,7 +72,7 @@ def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         if key is None or length is None or length > MAX_BODY_BYTES:
             return run(request, *args, **kwargs)  # without a key, or the operation's 400/413
         if not KEY.fullmatch(key):
-            return JsonResponse({"errors": {HEADER: [BAD_KEY]}}, status=400)
+            return _as_json(field_errors({HEADER: [BAD_KEY]}))
         fingerprint = _fingerprint(request)
         now = timezone.now()
         _forget_expired(now)
@@ -89,10 +98,8 @@ def idempotent(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     about_reference=about.group(1).decode() if about else "",
                     created_at=now,
                 )
-        except BookingError as error:  # waited out BOOKING_LOCK_TIMEOUT_MS for the first one
-            busy = JsonResponse({"code": error.code, "message": error.message}, status=503)
-            busy["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-            return busy
+        except BookingError as error:  # waited out BOOKING_LOCK_TIMEOUT_MS for the first one: busy
+            return refusal_answer(error, _as_json)
         return response
 
     return wrapper
@@ -136,4 +143,9 @@ def _replay(earlier: IdempotentRequest) -> HttpResponse:
 
 
 def _reused() -> HttpResponse:
-    return JsonResponse({"code": "idempotency_key_reused", "message": KEY_REUSED}, status=422)
+    return _as_json(problem(422, "idempotency_key_reused", KEY_REUSED))
+
+
+def _as_json(rejected: Rejected) -> HttpResponse:
+    # Outside the operation (it wraps ninja's run), so not through ninja's renderer.
+    return JsonResponse(rejected.body, status=rejected.status)

@@ -175,6 +175,16 @@ def answer(api: NinjaAPI, request: HttpRequest, rejected: Rejected) -> HttpRespo
     return api.create_response(request, rejected.body, status=rejected.status)
 
 
+def refusal_answer(error: BookingError, render: Callable[[Rejected], HttpResponse]) -> HttpResponse:
+    """A BookingError as the API answers it: its status (409 unless said otherwise), its code and
+    message, and when it is busy (503) the Retry-After to wait."""
+    status = _BOOKING_ERROR_STATUS.get(error.code, 409)
+    response = render(problem(status, error.code, error.message))
+    if status == 503:
+        response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
+
+
 ExceptionT = TypeVar("ExceptionT", bound=Exception)
 
 
@@ -204,11 +214,7 @@ def install_error_answers(api: NinjaAPI) -> None:
     def refused(request: HttpRequest, error: BookingError) -> HttpResponse:
         if error.code == "consent_required":
             return answer(api, request, field_errors({"consent": [error.message]}))
-        status = _BOOKING_ERROR_STATUS.get(error.code, 409)
-        response = answer(api, request, problem(status, error.code, error.message))
-        if status == 503:
-            response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-        return response
+        return refusal_answer(error, lambda rejected: answer(api, request, rejected))
 
     handle(Rejected, rejected)
     handle(InvalidFields, invalid)

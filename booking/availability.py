@@ -278,9 +278,10 @@ def free_starts(
                 start = midnight - (-opens // step) * step
                 closing = midnight + closes
             else:
-                opening = _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, rules.step_minutes)
-                start = int(opening.timestamp())
-                closing = int(local_instant(day, hours.end_time, zone).timestamp())
+                start = _epoch(
+                    _first_on_local_grid(local_instant(day, hours.start_time, zone), zone, rules.step_minutes)
+                )
+                closing = _epoch(local_instant(day, hours.end_time, zone))
             if start < earliest:  # on to the first grid time past the notice
                 start += -(-(earliest - start) // step) * step
             last_start = min(closing - length, latest)

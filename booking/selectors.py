@@ -622,17 +622,23 @@ def _loaded(model, fields, values):
     return model.from_db(connection.alias, [field.attname for field in fields], list(values))
 
 
+def _stamps_of(*, service: str, location: str, practitioners: str) -> str:
+    """Two columns: the catalogue's stamp, and the stamps an answer about this service, location
+    and practitioners reads, in one fixed order (both of availability_request's statements)."""
+    return f"""(SELECT version FROM booking_schedule_stamp WHERE kind = 'c' AND object_id = 0),
+           (SELECT array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
+            WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = {service})
+               OR (stamp.kind = 'l' AND stamp.object_id = {location})
+               OR (stamp.kind = 'p' AND stamp.object_id = ANY({practitioners})))"""  # noqa: S608 (expressions written here)
+
+
 _SERVICE_FIELDS = Service._meta.concrete_fields
 _LOCATION_FIELDS = Location._meta.concrete_fields
 _AVAILABILITY_REQUEST_SQL = f"""
     SELECT {", ".join(f's."{field.column}"' for field in _SERVICE_FIELDS)},
            {", ".join(f'l."{field.column}"' for field in _LOCATION_FIELDS)},
            candidates.ids, candidates.slugs,
-           (SELECT version FROM booking_schedule_stamp WHERE kind = 'c' AND object_id = 0),
-           (SELECT array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
-            WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = s.id)
-               OR (stamp.kind = 'l' AND stamp.object_id = l.id)
-               OR (stamp.kind = 'p' AND stamp.object_id = ANY(candidates.ids)))
+           {_stamps_of(service="s.id", location="l.id", practitioners="candidates.ids")}
     FROM (SELECT 1) AS one
     LEFT JOIN clinic_service AS s ON s.slug = %(service)s AND s.is_active
     LEFT JOIN clinic_location AS l ON l.slug = %(location)s AND l.is_active
@@ -647,16 +653,10 @@ _AVAILABILITY_REQUEST_SQL = f"""
     ) AS candidates ON true
 """  # noqa: S608 (column names from the models' own metadata, values as parameters)
 _AVAILABILITY_REQUEST = PreparedStatement("clinic_availability_request", _AVAILABILITY_REQUEST_SQL)
-# The same stamps, in the same order, for rows already known.
+# The same two columns for rows already known.
 _STAMPS = PreparedStatement(
     "clinic_availability_stamps",
-    """
-    SELECT (SELECT version FROM booking_schedule_stamp WHERE kind = 'c' AND object_id = 0),
-           array_agg(version ORDER BY kind, object_id) FROM booking_schedule_stamp AS stamp
-    WHERE stamp.kind = 'g' OR (stamp.kind = 's' AND stamp.object_id = %(service)s)
-       OR (stamp.kind = 'l' AND stamp.object_id = %(location)s)
-       OR (stamp.kind = 'p' AND stamp.object_id = ANY(%(ids)s))
-    """,
+    f"SELECT {_stamps_of(service='%(service)s', location='%(location)s', practitioners='%(ids)s')}",
 )
 
 

@@ -44,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class Kill:
     taken_out: float | None = None  # the balancer reports the server DOWN
 
 
-def haproxy_command(socket_path: Path) -> list[str]:
+def haproxy_command() -> list[str]:
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not os.path.exists(haproxy):
         raise SystemExit("HAProxy is not installed: sudo apt-get install haproxy (Debian's package, 2.6 or newer).")
@@ -120,23 +120,11 @@ def kill_in_the_middle(app: subprocess.Popen, socket_path: Path, kill: Kill, at:
     kill.taken_out = wait_for_state(socket_path, KILLED, "DOWN", timeout=30)
 
 
-def start_in_own_group(subcommand: str, env: dict, log_path: Path) -> subprocess.Popen:
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [dev.PYTHON, "scripts/dev.py", subcommand],
-            cwd=dev.ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: killed together, as one machine would be
-        )
-
-
 def balancer_checks(results: loadtest.Results, kill: Kill) -> list[Check]:
     from discovery.throttling import RATE
 
     checks = []
-    served = Counter(server for (_kind, server) in results.served_by.elements())
+    served = Counter(server for _sent, server in results.answered_at)
     checks.append(
         Check(
             "both app servers answered",
@@ -264,7 +252,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"Redis does not answer at {redis_url.split('@')[-1]}: start it, or set REDIS_URL.")
     logs = Path(tempfile.mkdtemp(prefix="clinic-cluster-"))
     socket_path = logs / "haproxy.sock"
-    haproxy = haproxy_command(socket_path)
+    haproxy = haproxy_command()
 
     database_url = dev.scratch_database("clinic_cluster", base_url=dev.database_url())
     balancer_port, *app_ports = (bench.free_port() for _ in range(3))
@@ -289,7 +277,7 @@ def main(argv: list[str]) -> int:
         apps = []
         for number, port in enumerate(app_ports, start=1):
             app_env = {**env, "GUNICORN_BIND": f"{HOST}:{port}"}
-            app = start_in_own_group("serve", app_env, logs / f"app{number}.log")
+            app = loadtest.start_process("serve", app_env, logs / f"app{number}.log", own_group=True)
             processes.append(app)
             apps.append(app)
             bench.wait_until_healthy(app, port, logs / f"app{number}.log", timeout=120)
@@ -311,7 +299,7 @@ def main(argv: list[str]) -> int:
         for server in APP_SERVERS:
             if wait_for_state(socket_path, server, "UP", timeout=20) is None:
                 raise SystemExit(f"The balancer never saw {server} up: {logs / 'haproxy.log'}")
-        workers = [start_in_own_group("worker", env, logs / f"worker{n}.log") for n in (1, 2)]
+        workers = [loadtest.start_process("worker", env, logs / f"worker{n}.log", own_group=True) for n in (1, 2)]
         processes.extend(workers)
 
         bench.setup_django(env)
@@ -371,11 +359,8 @@ def main(argv: list[str]) -> int:
     checks.append(Check("no traceback in the logs", not any(tracebacks.values()), f"{tracebacks}"))
 
     print(f"\n{loadtest.summary_table(results, elapsed)}")
-    by_server = defaultdict(Counter)
-    for (kind, server), n in results.served_by.items():
-        by_server[server][kind] += n
-    for server in sorted(by_server):
-        print(f"  answered by {server}: {sum(by_server[server].values())}")
+    for server, answers in sorted(Counter(server for _sent, server in results.answered_at).items()):
+        print(f"  answered by {server}: {answers}")
     print(f"{next(plan.addresses)} visitors, each from its own address, in {elapsed:.1f} s.\n")
     total = f"Total {time.monotonic() - started:.0f} s; database clinic_cluster kept for inspection; logs in {logs}."
     return loadtest.verdict(checks, results, total)

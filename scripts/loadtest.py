@@ -175,9 +175,9 @@ class Results:
     discovery: list[DiscoveryPost] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     over_the_limit_addresses: list[str] = field(default_factory=list)
-    served_by: Counter = field(default_factory=Counter)  # (kind, app server) → answers, behind a balancer
     client_retries: list[tuple[float, str]] = field(default_factory=list)  # (time.time() sent, request)
-    answered_at: list[tuple[float, str]] = field(default_factory=list)  # (time.time() sent, app server)
+    # Behind a balancer: (time.time() sent, the app server that answered), for every answer.
+    answered_at: list[tuple[float, str]] = field(default_factory=list)
     outage: Outage | None = None
     outage_answers: Counter = field(default_factory=Counter)  # kind → 503s while the database was down
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -255,7 +255,6 @@ class Visitor:
                 phase.latencies.append(latency)
                 phase.statuses[status] += 1
                 if self.served_by:
-                    self.results.served_by[kind, self.served_by] += 1
                     self.results.answered_at.append((self.sent, self.served_by))
                 if during_outage:
                     self.results.outage_answers[kind] += 1
@@ -860,10 +859,17 @@ def row(phase: bench.Phase) -> str:
     )
 
 
-def start_process(subcommand: str, env: dict, log_path: Path) -> subprocess.Popen:
+def start_process(subcommand: str, env: dict, log_path: Path, *, own_group: bool = False) -> subprocess.Popen:
+    """`scripts/dev.py subcommand`, its output in log_path; own_group: in a process group of its
+    own, so that it and its children can be killed together, as one machine would be."""
     with open(log_path, "w") as log:
         return subprocess.Popen(
-            [dev.PYTHON, "scripts/dev.py", subcommand], cwd=dev.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [dev.PYTHON, "scripts/dev.py", subcommand],
+            cwd=dev.ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
 
 
